@@ -1,0 +1,41 @@
+// Dispatches `petrel <subcommand> [flags]`. Each subcommand lives in cli/commands/.
+import { CliError } from './errors.ts';
+
+export interface Command {
+  summary: string;
+  /** Returns the process exit code; long-running commands resolve when they stop. */
+  run(args: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  pilot: async () => (await import('./commands/pilot.ts')).pilotCommand,
+};
+
+function usage(): string {
+  const lines = ['usage: petrel <command> [flags]', '', 'commands:'];
+  for (const name of Object.keys(COMMANDS)) lines.push(`  ${name}`);
+  lines.push('', 'Run `petrel <command> --help` for a command\'s flags.');
+  return lines.join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`petrel: unknown command "${name}"\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await (await load()).run(rest);
+  } catch (err) {
+    if (err instanceof CliError) {
+      console.error(`petrel ${name}: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,143 @@
+// End to end: a real proxyless gRPC client (@grpc/grpc-js + @grpc/grpc-js-xds)
+// bootstrapped against a real pilot in file mode calls real gRPC echo servers,
+// and everything it does is decided by the Istio YAML pilot translated.
+import * as grpc from '@grpc/grpc-js';
+import * as grpcXds from '@grpc/grpc-js-xds';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPilot, type RunningPilot } from '../../pilot/main.ts';
+import { loadEcho, startEchoServer, type EchoServer } from '../support/echo/echo-server.ts';
+import { echoWorkloadsYaml } from '../support/echo/mesh-yaml.ts';
+
+const TARGET = 'xds:///echo.default.svc.cluster.local:7070';
+let dir: string;
+let pilot: RunningPilot;
+const backends: EchoServer[] = [];
+let client: InstanceType<grpc.ServiceClientConstructor>;
+
+function writeRoutes(yaml: string): void {
+  writeFileSync(join(dir, 'routes.yaml'), yaml);
+}
+
+function call(metadata: Record<string, string> = {}): Promise<{ server?: string; code: number }> {
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+  return new Promise((resolve) => {
+    client.Call({}, md, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, res?: { server: string }) =>
+      resolve(err ? { code: err.code } : { server: res!.server, code: 0 }),
+    );
+  });
+}
+
+async function tally(n: number, metadata: Record<string, string> = {}): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const r = await call(metadata);
+    const key = r.code === 0 ? r.server! : `status:${r.code}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Polls until `check` holds, so a test waits for a config push instead of sleeping blindly. */
+async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    if (await check()) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+const SPLIT_90_10 = `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: echo, namespace: default }
+spec:
+  hosts: [echo]
+  http:
+    - match: [{ headers: { end-user: { exact: jason } } }]
+      route: [{ destination: { host: echo, subset: v2 } }]
+    - match: [{ headers: { x-fault: { exact: abort } } }]
+      fault: { abort: { httpStatus: 503, percentage: { value: 100 } } }
+      route: [{ destination: { host: echo, subset: v1 } }]
+    - route:
+        - { destination: { host: echo, subset: v1 }, weight: 80 }
+        - { destination: { host: echo, subset: v3 }, weight: 20 }
+`;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'petrel-e2e-'));
+  for (const v of ['v1', 'v2', 'v3']) backends.push(await startEchoServer(`echo-${v}`));
+  writeFileSync(join(dir, 'echo.yaml'), echoWorkloadsYaml('echo', 7070, backends.map((b, i) => ({ version: `v${i + 1}`, port: b.port }))));
+  writeRoutes(SPLIT_90_10);
+  pilot = await startPilot({ configDir: dir, xdsPort: 0, monitoringPort: 0, host: '127.0.0.1', debounceMs: 20, debounceMaxMs: 200 });
+  process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify({
+    xds_servers: [{ server_uri: `127.0.0.1:${pilot.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+    node: { id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local', metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' } },
+  });
+  grpcXds.register();
+  client = new (loadEcho().Echo)(TARGET, grpc.credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client?.close();
+  await pilot?.stop();
+  await Promise.all(backends.map((b) => b.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('proxyless gRPC through pilot-served xDS', () => {
+  it('splits traffic by VirtualService weights within tolerance', async () => {
+    const counts = await tally(300);
+    expect(Object.keys(counts).sort()).toEqual(['echo-v1', 'echo-v3']);
+    // 80/20 over 300 calls: a binomial sd of ~7, so ±30 is over 4 sd.
+    expect(counts['echo-v1']).toBeGreaterThan(240 - 30);
+    expect(counts['echo-v1']).toBeLessThan(240 + 30);
+  });
+
+  it('routes a header match to its subset only', async () => {
+    expect(await tally(40, { 'end-user': 'jason' })).toEqual({ 'echo-v2': 40 });
+  });
+
+  it('returns the configured fault abort as a gRPC status', async () => {
+    // HTTP 503 maps to gRPC UNAVAILABLE (14), per gRPC's HTTP-to-gRPC status mapping.
+    expect(await tally(5, { 'x-fault': 'abort' })).toEqual({ 'status:14': 5 });
+    expect(backends[0]!.calls).toBeGreaterThan(0);
+  });
+
+  it('reroutes live traffic within a second of a YAML edit', async () => {
+    writeRoutes(`
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: echo, namespace: default }
+spec:
+  hosts: [echo]
+  http:
+    - route: [{ destination: { host: echo, subset: v3 } }]
+`);
+    const took = await eventually(async () => {
+      const counts = await tally(10);
+      return counts['echo-v3'] === 10;
+    }, 1000);
+    expect(took).toBeLessThan(1000);
+    expect(await tally(50)).toEqual({ 'echo-v3': 50 });
+  });
+
+  it('keeps serving the last good config when an edit is invalid', async () => {
+    writeRoutes(`
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: echo, namespace: default }
+spec:
+  hosts: [echo]
+  http:
+    - route: [{ destination: { host: echo, subset: v1 }, weight: 150 }]
+`);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await tally(20)).toEqual({ 'echo-v3': 20 });
+    expect(pilot.diagnostics().some((d) => d.includes('spec.http[0].route[0].weight: must be 0..100'))).toBe(true);
+  });
+});
