@@ -1,12 +1,11 @@
 // The contract between generators (pure translation) and the ADS server.
 import type { Proxy } from '../model/proxy.ts';
 
-/**
- * An Envoy resource in Petrel's object form (see api/envoy/registry.ts): field
- * names as in the .proto (snake_case), enums by name, nested Any inline with
- * '@type', Duration as a "1.5s" string, Struct as plain JSON.
- */
-export type EnvoyResource = { '@type': string } & Record<string, unknown>;
+// The Envoy object form (snake_case fields, inline Any with '@type', Duration as
+// "1.5s") is defined in api/envoy/types.ts; see api/envoy/registry.ts.
+import type { EnvoyResource } from '../../api/envoy/types.ts';
+
+export type { EnvoyResource };
 
 export interface GeneratedResource {
   /** The xDS resource name (listener name, cluster name, route config name, …). */
