@@ -90,14 +90,24 @@ export interface PushContext {
   service(hostname: string, namespace: string): Service | undefined;
   /** Short-name resolution as Istio does: `reviews` in ns `default` → `reviews.default.svc.cluster.local`. */
   resolveHost(host: string, namespace: string): string;
-  /** Endpoints of one service port, optionally only those matching subset labels. */
-  endpoints(hostname: string, port: number, subsetLabels?: Record<string, string>): readonly Endpoint[];
+  /**
+   * Endpoints of one service port, optionally only those matching subset labels.
+   * `namespace`: the proxy's, to pick the service visible from there when several
+   * namespaces define the hostname (ServiceEntries); default: the preferred one.
+   */
+  endpoints(hostname: string, port: number, subsetLabels?: Record<string, string>, namespace?: string): readonly Endpoint[];
   /** VirtualServices visible to `proxy` that apply to sidecars (gateways empty or containing `mesh`), in Istio's precedence order. */
   virtualServicesForSidecar(proxy: Proxy): readonly VirtualService[];
-  /** VirtualServices bound to a gateway (`namespace/name`), visible from the gateway's namespace. */
-  virtualServicesForGateway(gateway: string): readonly VirtualService[];
-  /** The DestinationRule that applies to `hostname` for a proxy in `proxyNamespace` (Istio's lookup order, merged). */
-  destinationRule(proxyNamespace: string, hostname: string): DestinationRule | undefined;
+  /**
+   * VirtualServices bound to a gateway (`namespace/name`), visible from `proxyNamespace`
+   * (the gateway workload's namespace, as Istio checks exportTo; default: the Gateway's namespace).
+   */
+  virtualServicesForGateway(gateway: string, proxyNamespace?: string): readonly VirtualService[];
+  /**
+   * The DestinationRule that applies to `hostname` for a proxy in `proxyNamespace` (Istio's lookup order, merged).
+   * Rules with a workloadSelector are considered only when `proxyLabels` are given and match.
+   */
+  destinationRule(proxyNamespace: string, hostname: string, proxyLabels?: Record<string, string>): DestinationRule | undefined;
   /** Gateways whose selector matches the router proxy's labels (in its namespace or, as Istio, any namespace). */
   gatewaysFor(proxy: Proxy): readonly Gateway[];
   /** The Sidecar resource scoping this proxy, if any. */
@@ -106,6 +116,12 @@ export interface PushContext {
   servicesOfProxy(proxy: Proxy): readonly { service: Service; endpoint: Endpoint }[];
   /** Every ConfigObject key that went into this push, for dependency tracking. */
   readonly configKeys: ReadonlySet<string>;
+  /** A Gateway by `namespace/name` (what a VirtualService's `gateways` entry names). */
+  gateway?(name: string): Gateway | undefined;
+  /** A VirtualService by namespace and name, hosts resolved (delegates included). */
+  virtualService?(namespace: string, name: string): VirtualService | undefined;
+  /** Problems met while indexing (objects skipped, host conflicts), one line each. */
+  readonly diagnostics?: readonly { code: string; message: string }[];
 }
 
 export interface MeshConfig {
@@ -119,4 +135,8 @@ export interface MeshConfig {
   /** Whether auto mTLS is on (Istio default true). */
   enableAutoMtls: boolean;
   rootNamespace: string;
+  /** Istio's defaultServiceExportTo / defaultVirtualServiceExportTo / defaultDestinationRuleExportTo (default ['*']). */
+  defaultServiceExportTo?: readonly string[];
+  defaultVirtualServiceExportTo?: readonly string[];
+  defaultDestinationRuleExportTo?: readonly string[];
 }

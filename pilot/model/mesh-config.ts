@@ -1,0 +1,56 @@
+// Mesh-wide settings with Istio's defaults (MeshConfig in istio.io/api).
+import type { MeshConfig } from './types.ts';
+import { ModelError } from './errors.ts';
+import { deepFreeze } from './freeze.ts';
+
+export const DEFAULT_MESH: MeshConfig = deepFreeze({
+  trustDomain: 'cluster.local',
+  clusterDomain: 'cluster.local',
+  connectTimeoutMs: 10_000,
+  outboundTrafficPolicy: 'ALLOW_ANY',
+  enableAutoMtls: true,
+  rootNamespace: 'istio-system',
+  defaultServiceExportTo: ['*'],
+  defaultVirtualServiceExportTo: ['*'],
+  defaultDestinationRuleExportTo: ['*'],
+});
+
+const EXPORT_ENTRY = /^(\.|\*|~|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
+
+function fail(field: string, message: string): never {
+  throw new ModelError('PETREL_MODEL_MESH', `mesh config: ${field}: ${message}`);
+}
+
+/** Istio's defaults overlaid with `partial`; a wrong value throws one line naming the field. */
+export function meshConfig(partial: Partial<MeshConfig> = {}): MeshConfig {
+  const mesh = { ...DEFAULT_MESH, ...stripUndefined(partial) };
+  for (const field of ['trustDomain', 'clusterDomain', 'rootNamespace'] as const) {
+    if (typeof mesh[field] !== 'string' || !mesh[field]) fail(field, 'must be a non-empty string');
+  }
+  if (typeof mesh.connectTimeoutMs !== 'number' || !(mesh.connectTimeoutMs > 0))
+    fail('connectTimeoutMs', 'must be a number above 0');
+  if (
+    mesh.outboundTrafficPolicy !== 'ALLOW_ANY' &&
+    mesh.outboundTrafficPolicy !== 'REGISTRY_ONLY'
+  ) {
+    fail('outboundTrafficPolicy', 'must be ALLOW_ANY or REGISTRY_ONLY');
+  }
+  if (typeof mesh.enableAutoMtls !== 'boolean') fail('enableAutoMtls', 'must be true or false');
+  for (const field of [
+    'defaultServiceExportTo',
+    'defaultVirtualServiceExportTo',
+    'defaultDestinationRuleExportTo',
+  ] as const) {
+    const list = mesh[field];
+    if (!Array.isArray(list) || list.length === 0) fail(field, 'must be a non-empty list');
+    list.forEach((e, i) => {
+      if (typeof e !== 'string' || !EXPORT_ENTRY.test(e))
+        fail(`${field}[${i}]`, 'must be ".", "*", "~" or a namespace name');
+    });
+  }
+  return deepFreeze(structuredClone(mesh));
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
