@@ -1,0 +1,149 @@
+// One proxy's subscription to one xDS type on one stream: which names it wants,
+// what was last sent (version, nonce, resources) and what it ACKed or NACKed.
+import type { EncodedResource } from './encode.ts';
+import type { NackRecord, SyncState, TypeSyncStatus } from './types.ts';
+import { metricType } from './type-urls.ts';
+
+export class Subscription {
+  readonly typeUrl: string;
+  wildcard = false;
+  readonly names = new Set<string>();
+  /** Bumped whenever wildcard/names change; part of the generation cache key. */
+  namesRevision = 0;
+  /** False until the first response was sent (or, before any push, the first request is parked). */
+  started = false;
+
+  /** Cache of the last generation, keyed by push snapshot identity + namesRevision. */
+  generated?: { push: object; namesRevision: number; resources: EncodedResource[] };
+  /**
+   * True for SotW Listener and Cluster: every response carries the whole set,
+   * and the proxy holds exactly `sent`. Otherwise (delta, and SotW of every
+   * other type) responses carry only what changed and the proxy holds `current`.
+   */
+  readonly complete: boolean;
+  /** Complete subscriptions: the last response's resources, in order. */
+  sent: EncodedResource[] = [];
+  /** Other subscriptions: every resource the proxy was sent (or declared) and still holds. */
+  readonly current = new Map<string, EncodedResource>();
+  /** Other subscriptions: name → version the proxy holds (sent, or declared on reconnect). */
+  readonly known = new Map<string, string>();
+  /** SotW: the proxy has named resources explicitly, so an empty list no longer means wildcard. */
+  everNamed = false;
+  /** Delta: subscribed names already reported in removed_resources as not existing. */
+  readonly absent = new Set<string>();
+
+  sentNonce?: string;
+  sentVersion?: string;
+  sentAt?: Date;
+  ackedNonce?: string;
+  ackedVersion?: string;
+  nack?: NackRecord;
+
+  constructor(typeUrl: string, complete: boolean) {
+    this.typeUrl = typeUrl;
+    this.complete = complete;
+  }
+
+  /**
+   * SotW: replaces the requested names. Returns undefined when nothing changed,
+   * else whether the proxy now wants resources it did not want before.
+   */
+  replaceNames(names: readonly string[], wildcard: boolean): { added: boolean } | undefined {
+    const same =
+      wildcard === this.wildcard &&
+      names.length === this.names.size &&
+      names.every((n) => this.names.has(n));
+    if (same) return undefined;
+    const added = (wildcard && !this.wildcard) || names.some((n) => !this.names.has(n));
+    const before = new Set(this.names);
+    this.wildcard = wildcard;
+    this.names.clear();
+    for (const n of names) this.names.add(n);
+    this.namesRevision++;
+    // Newly requested names must be sent again even if sent before
+    // (xds_protocol#how-the-client-specifies-what-resources-to-return), and
+    // unrequested ones are dropped by the proxy.
+    for (const n of names) if (!before.has(n)) this.known.delete(n);
+    for (const n of before) {
+      if (!this.wants(n)) {
+        this.known.delete(n);
+        this.current.delete(n);
+      }
+    }
+    return { added };
+  }
+
+  /** Delta: applies subscribe/unsubscribe lists; returns the names newly subscribed. */
+  applyDelta(subscribe: readonly string[], unsubscribe: readonly string[]): string[] {
+    const added: string[] = [];
+    for (const n of unsubscribe) {
+      if (n === '*') {
+        if (this.wildcard) this.namesRevision++;
+        this.wildcard = false;
+      } else if (this.names.delete(n)) this.namesRevision++;
+    }
+    for (const n of subscribe) {
+      if (n === '*') {
+        if (!this.wildcard) this.namesRevision++;
+        this.wildcard = true;
+      } else if (!this.names.has(n)) {
+        this.names.add(n);
+        added.push(n);
+        this.namesRevision++;
+      }
+    }
+    return added;
+  }
+
+  private listCache?: { revision: number; list: string[] };
+
+  /** The subscribed names as an array (what generators take), rebuilt only when they change. */
+  nameList(): string[] {
+    if (this.listCache?.revision !== this.namesRevision) {
+      this.listCache = { revision: this.namesRevision, list: [...this.names] };
+    }
+    return this.listCache.list;
+  }
+
+  /** Whether a resource of this name is within what the proxy asked for. */
+  wants(name: string): boolean {
+    return this.wildcard || this.names.has(name);
+  }
+
+  recordSent(nonce: string, version: string): void {
+    this.sentNonce = nonce;
+    this.sentVersion = version;
+    this.sentAt = new Date();
+  }
+
+  recordAck(nonce: string, version: string): void {
+    this.ackedNonce = nonce;
+    this.ackedVersion = version;
+  }
+
+  /** The resources the proxy holds now, as far as the server knows. */
+  held(): EncodedResource[] {
+    return this.complete ? this.sent : [...this.current.values()];
+  }
+
+  state(): SyncState {
+    if (this.sentNonce === undefined) return 'NOT SENT';
+    if (this.nack && this.nack.nonce === this.sentNonce) return 'NACK';
+    return this.ackedNonce === this.sentNonce ? 'SYNCED' : 'STALE';
+  }
+
+  status(): TypeSyncStatus {
+    return {
+      type: metricType(this.typeUrl),
+      typeUrl: this.typeUrl,
+      state: this.state(),
+      sentVersion: this.sentVersion,
+      sentNonce: this.sentNonce,
+      ackedVersion: this.ackedVersion,
+      ackedNonce: this.ackedNonce,
+      resources: this.complete ? this.sent.length : this.current.size,
+      wildcard: this.wildcard,
+      nack: this.nack,
+    };
+  }
+}
