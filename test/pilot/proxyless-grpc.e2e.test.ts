@@ -76,7 +76,7 @@ beforeAll(async () => {
   pilot = await startPilot({ configDir: dir, xdsPort: 0, monitoringPort: 0, host: '127.0.0.1', debounceMs: 20, debounceMaxMs: 200 });
   process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify({
     xds_servers: [{ server_uri: `127.0.0.1:${pilot.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-    node: { id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local', metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' } },
+    node: { id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local', metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' }, locality: {} },
   });
   grpcXds.register();
   client = new (loadEcho().Echo)(TARGET, grpc.credentials.createInsecure());

@@ -1,0 +1,78 @@
+// `petrel pilot`: the control plane.
+import { startPilot } from '../../pilot/main.ts';
+import { CliError } from '../errors.ts';
+import { parseFlags, portFlag } from '../flags.ts';
+import type { Command } from '../main.ts';
+
+const FLAGS = {
+  options: {
+    'config-dir': { type: 'string' },
+    kube: { type: 'boolean' },
+    host: { type: 'string' },
+    'xds-port': { type: 'string' },
+    'xds-tls-port': { type: 'string' },
+    'webhook-port': { type: 'string' },
+    'monitoring-port': { type: 'string' },
+    'debounce-after': { type: 'string' },
+    'debounce-max': { type: 'string' },
+    'trust-domain': { type: 'string' },
+  },
+  help: [
+    '  --config-dir DIR        read and watch Istio/Kubernetes YAML files in DIR (file mode)',
+    '  --kube                  read config from the Kubernetes API (in-cluster or KUBECONFIG)',
+    '  --host ADDR             address to listen on (default 127.0.0.1; 0.0.0.0 in a pod)',
+    '  --xds-port N            plaintext xDS (default 15010)',
+    '  --monitoring-port N     /metrics and /debug/* (default 15014)',
+    '  --debounce-after MS     quiet time before a push (default 100)',
+    '  --debounce-max MS       longest a change waits for a push (default 1000)',
+    '  --trust-domain NAME     SPIFFE trust domain (default cluster.local)',
+    '  --xds-tls-port, --webhook-port   reserved for the CA and webhooks (not served yet)',
+  ].join('\n'),
+} as const;
+
+function msFlag(values: Record<string, unknown>, name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new CliError(`--${name} ${String(raw)}: must be a number of milliseconds`);
+  return n;
+}
+
+export const pilotCommand: Command = {
+  summary: 'the control plane: Istio config in, Envoy xDS out',
+  async run(args) {
+    const values = parseFlags(args, FLAGS, 'pilot');
+    const configDir = values['config-dir'] as string | undefined;
+    const kube = values.kube === true;
+    if (!configDir === !kube) throw new CliError('give exactly one of --config-dir DIR or --kube');
+    for (const reserved of ['xds-tls-port', 'webhook-port']) {
+      if (values[reserved] !== undefined) throw new CliError(`--${reserved}: not served by this version of pilot yet`);
+    }
+    let pilot;
+    try {
+      pilot = await startPilot({
+        configDir,
+        kube,
+        host: (values.host as string | undefined) ?? '127.0.0.1',
+        xdsPort: portFlag(values, 'xds-port', 15010),
+        monitoringPort: portFlag(values, 'monitoring-port', 15014),
+        debounceMs: msFlag(values, 'debounce-after'),
+        debounceMaxMs: msFlag(values, 'debounce-max'),
+        mesh: values['trust-domain'] ? { trustDomain: values['trust-domain'] as string } : undefined,
+      });
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await pilot.stop();
+    return 0;
+  },
+};

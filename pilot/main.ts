@@ -1,0 +1,97 @@
+// Assembles pilot: a config source fills the store; every change becomes a push
+// request to the ADS server, which debounces, builds the PushContext once and
+// pushes what changed to the proxies it affects. One direction, no back and forth.
+import type { ConfigDiagnostic, ConfigEvent, ConfigSource } from './config/types.ts';
+import { FileConfigSource } from './config/file-source.ts';
+import { KubeConfigSource } from './config/kube-source.ts';
+import { MemoryConfigStore } from './config/memory-store.ts';
+import type { MeshConfig } from './model/types.ts';
+import { meshGenerators } from './translate/index.ts';
+import { XdsServer } from './xds/server.ts';
+import { startMonitoring, type MonitoringServer } from './xds/monitoring.ts';
+import type { XdsLogger } from './xds/types.ts';
+import { LazyPush, lazyGenerators } from './lazy-push.ts';
+
+export interface PilotOptions {
+  /** File mode: a directory of YAML files, watched. */
+  configDir?: string;
+  /** Kubernetes mode: informers against the API server (in-cluster or KUBECONFIG). */
+  kube?: boolean;
+  host?: string;
+  xdsPort?: number;
+  monitoringPort?: number;
+  debounceMs?: number;
+  debounceMaxMs?: number;
+  mesh?: Partial<MeshConfig>;
+  log?: XdsLogger;
+}
+
+export interface RunningPilot {
+  xdsPort: number;
+  monitoringPort: number;
+  /** The config problems currently in force, one line each. */
+  diagnostics(): string[];
+  stop(): Promise<void>;
+}
+
+/** Only endpoint objects changed: Istio pushes EDS alone (an incremental push) then. */
+const ENDPOINT_KINDS = new Set(['EndpointSlice', 'Endpoints']);
+
+const stderrLog: XdsLogger = {
+  debug: () => {},
+  info: (m) => console.error(`info\t${m}`),
+  warn: (m) => console.error(`warn\t${m}`),
+  error: (m) => console.error(`error\t${m}`),
+};
+
+export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
+  if (!options.configDir === !options.kube) throw new Error('pilot needs exactly one config source: a config dir or kube');
+  const log = options.log ?? stderrLog;
+  const host = options.host ?? '127.0.0.1';
+  const store = new MemoryConfigStore();
+  const source: ConfigSource = options.configDir
+    ? new FileConfigSource({ dir: options.configDir, store })
+    : new KubeConfigSource({ store });
+  source.onDiagnostic((d: ConfigDiagnostic) => (d.severity === 'error' ? log.error(d.message) : log.warn(d.message)));
+
+  const xds = new XdsServer<LazyPush>({
+    generators: lazyGenerators(meshGenerators()),
+    debounceQuietMs: options.debounceMs,
+    debounceMaxMs: options.debounceMaxMs,
+    log,
+  });
+  const buildOptions = { mesh: options.mesh };
+
+  await source.start();
+  xds.push(new LazyPush(store.snapshot(), buildOptions), { full: true, configsUpdated: new Set(), reason: ['global'] });
+  await xds.flush();
+
+  store.onChange((event: ConfigEvent) => {
+    xds.push(new LazyPush(store.snapshot(), buildOptions), {
+      full: !ENDPOINT_KINDS.has(event.kind),
+      configsUpdated: new Set([event.key]),
+      reason: [ENDPOINT_KINDS.has(event.kind) ? 'endpoint' : 'config'],
+    });
+  });
+
+  const xdsPort = await xds.listen(`${host}:${options.xdsPort ?? 15010}`);
+  let monitoring: MonitoringServer;
+  try {
+    monitoring = await startMonitoring(xds, { host, port: options.monitoringPort ?? 15014 });
+  } catch (err) {
+    await xds.stop();
+    throw err;
+  }
+  log.info(`pilot: xDS on ${host}:${xdsPort}, monitoring on ${host}:${monitoring.port}`);
+
+  return {
+    xdsPort,
+    monitoringPort: monitoring.port,
+    diagnostics: () => source.status().origins.flatMap((o) => o.diagnostics.map((d) => d.message)),
+    async stop() {
+      await source.stop();
+      await xds.stop();
+      await monitoring.close();
+    },
+  };
+}
