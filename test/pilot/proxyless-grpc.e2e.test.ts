@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPilot, type RunningPilot } from '../../pilot/main.ts';
 import { loadEcho, startEchoServer, type EchoServer } from '../support/echo/echo-server.ts';
-import { echoWorkloadsYaml } from '../support/echo/mesh-yaml.ts';
+import { ECHO_ROUTES, ECHO_ALL_TO_V3, ECHO_INVALID_WEIGHT, echoWorkloadsYaml } from '../support/echo/mesh-yaml.ts';
 
 const TARGET = 'xds:///echo.default.svc.cluster.local:7070';
 let dir: string;
@@ -51,28 +51,12 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number): Pro
   throw new Error(`condition not met within ${timeoutMs} ms`);
 }
 
-const SPLIT_90_10 = `
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: echo, namespace: default }
-spec:
-  hosts: [echo]
-  http:
-    - match: [{ headers: { end-user: { exact: jason } } }]
-      route: [{ destination: { host: echo, subset: v2 } }]
-    - match: [{ headers: { x-fault: { exact: abort } } }]
-      fault: { abort: { httpStatus: 503, percentage: { value: 100 } } }
-      route: [{ destination: { host: echo, subset: v1 } }]
-    - route:
-        - { destination: { host: echo, subset: v1 }, weight: 80 }
-        - { destination: { host: echo, subset: v3 }, weight: 20 }
-`;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'petrel-e2e-'));
   for (const v of ['v1', 'v2', 'v3']) backends.push(await startEchoServer(`echo-${v}`));
   writeFileSync(join(dir, 'echo.yaml'), echoWorkloadsYaml('echo', 7070, backends.map((b, i) => ({ version: `v${i + 1}`, port: b.port }))));
-  writeRoutes(SPLIT_90_10);
+  writeRoutes(ECHO_ROUTES);
   pilot = await startPilot({ configDir: dir, xdsPort: 0, monitoringPort: 0, host: '127.0.0.1', debounceMs: 20, debounceMaxMs: 200 });
   process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify({
     xds_servers: [{ server_uri: `127.0.0.1:${pilot.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
@@ -109,15 +93,7 @@ describe('proxyless gRPC through pilot-served xDS', () => {
   });
 
   it('reroutes live traffic within a second of a YAML edit', async () => {
-    writeRoutes(`
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: echo, namespace: default }
-spec:
-  hosts: [echo]
-  http:
-    - route: [{ destination: { host: echo, subset: v3 } }]
-`);
+    writeRoutes(ECHO_ALL_TO_V3);
     const took = await eventually(async () => {
       const counts = await tally(10);
       return counts['echo-v3'] === 10;
@@ -127,15 +103,7 @@ spec:
   });
 
   it('keeps serving the last good config when an edit is invalid', async () => {
-    writeRoutes(`
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: echo, namespace: default }
-spec:
-  hosts: [echo]
-  http:
-    - route: [{ destination: { host: echo, subset: v1 }, weight: 150 }]
-`);
+    writeRoutes(ECHO_INVALID_WEIGHT);
     await new Promise((r) => setTimeout(r, 400));
     expect(await tally(20)).toEqual({ 'echo-v3': 20 });
     expect(pilot.diagnostics().some((d) => d.includes('spec.http[0].route[0].weight: must be 0..100'))).toBe(true);

@@ -46,3 +46,43 @@ endpoints:
   }
   return docs.join('\n---\n') + '\n';
 }
+
+/** Routes for the echo service: a header match to v2, a fault abort on a header, else 80/20 between v1 and v3. */
+export const ECHO_ROUTES = `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: echo, namespace: default }
+spec:
+  hosts: [echo]
+  http:
+    - match: [{ headers: { end-user: { exact: jason } } }]
+      route: [{ destination: { host: echo, subset: v2 } }]
+    - match: [{ headers: { x-fault: { exact: abort } } }]
+      fault: { abort: { httpStatus: 503, percentage: { value: 100 } } }
+      route: [{ destination: { host: echo, subset: v1 } }]
+    - route:
+        - { destination: { host: echo, subset: v1 }, weight: 80 }
+        - { destination: { host: echo, subset: v3 }, weight: 20 }
+`;
+
+/** The edit the live-reroute tests make: everything to v3. */
+export const ECHO_ALL_TO_V3 = `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: echo, namespace: default }
+spec:
+  hosts: [echo]
+  http:
+    - route: [{ destination: { host: echo, subset: v3 } }]
+`;
+
+/** An invalid edit: pilot must report it and keep the last good routes. */
+export const ECHO_INVALID_WEIGHT = `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: echo, namespace: default }
+spec:
+  hosts: [echo]
+  http:
+    - route: [{ destination: { host: echo, subset: v1 }, weight: 150 }]
+`;
