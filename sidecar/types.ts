@@ -18,4 +18,12 @@ export interface DataPlane {
    * that use them, as Envoy's warming order does.
    */
   applyConfig(typeUrl: string, resources: ReadonlyMap<string, EnvoyResource>): ApplyResult;
+  /**
+   * Stop taking new inbound connections and requests (Istio drains inbound listeners
+   * only, so the app's own outbound calls keep working while it shuts down); resolve
+   * when in-flight work has finished.
+   */
+  drain?(): Promise<void> | void;
+  /** Close every listener and upstream connection now. */
+  close?(): Promise<void> | void;
 }

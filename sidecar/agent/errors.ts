@@ -3,8 +3,6 @@
 export type AgentErrorCode =
   /** A resource in an xDS response failed to decode or validate, or the data plane refused it. */
   | 'PETREL_XDS_NACK'
-  /** The xDS response itself is malformed (type mismatch, duplicate names, unnamed resource). */
-  | 'PETREL_XDS_RESPONSE'
   /** The node identity cannot be built from the options and environment. */
   | 'PETREL_AGENT_IDENTITY'
   /** A listening port (health, status, admin) could not be bound. */
