@@ -1,6 +1,7 @@
 // Assembles pilot: a config source fills the store; every change becomes a push
 // request to the ADS server, which debounces, builds the PushContext once and
 // pushes what changed to the proxies it affects. One direction, no back and forth.
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { ConfigDiagnostic, ConfigEvent, ConfigSource } from './config/types.ts';
 import { FileConfigSource } from './config/file-source.ts';
 import { KubeConfigSource } from './config/kube-source.ts';
@@ -17,6 +18,8 @@ export interface PilotOptions {
   configDir?: string;
   /** Kubernetes mode: informers against the API server (in-cluster or KUBECONFIG). */
   kube?: boolean;
+  /** Kubernetes mode: the cluster to use instead of KUBECONFIG / in-cluster (tests). */
+  kubeConfig?: KubeConfig;
   host?: string;
   xdsPort?: number;
   monitoringPort?: number;
@@ -51,7 +54,7 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
   const store = new MemoryConfigStore();
   const source: ConfigSource = options.configDir
     ? new FileConfigSource({ dir: options.configDir, store })
-    : new KubeConfigSource({ store });
+    : new KubeConfigSource({ store, kubeConfig: options.kubeConfig });
   source.onDiagnostic((d: ConfigDiagnostic) => (d.severity === 'error' ? log.error(d.message) : log.warn(d.message)));
 
   const xds = new XdsServer<LazyPush>({
