@@ -1,33 +1,35 @@
 // Fields of Istio's API that Petrel accepts (they are valid Istio) but does not act
 // on yet. Each one present in an object becomes a warning naming it, so nothing is
 // silently ignored. Remove a path here in the same change that implements it.
-// Path syntax: dots between fields, `[]` after an array field, `*` for any map key.
+// Path syntax: dots between fields, `[]` after an array field, `*` for any map key;
+// a last segment `field=A|B` matches only when the field holds one of those values.
 
 export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
   VirtualService: [
     'spec.http[].delegate',
-    'spec.http[].match[].sourceNamespace',
-    'spec.http[].match[].statPrefix',
     'spec.http[].retries.retryRemoteLocalities',
     'spec.http[].fault.delay.exponentialDelay',
     'spec.http[].fault.abort.http2Error',
-    'spec.http[].corsPolicy.unmatchedPreflights',
-    'spec.tcp[].match[].sourceNamespace',
-    'spec.tls[].match[].sourceNamespace',
+    'spec.tcp[].match[].destinationSubnets',
+    'spec.tcp[].match[].sourceSubnet',
+    'spec.tls[].match[].destinationSubnets',
   ],
   DestinationRule: [
     'spec.trafficPolicy.tunnel',
     'spec.trafficPolicy.proxyProtocol',
     'spec.trafficPolicy.loadBalancer.localityLbSetting',
-    'spec.trafficPolicy.loadBalancer.warmupDurationSecs',
-    'spec.trafficPolicy.connectionPool.tcp.tcpKeepalive',
-    'spec.trafficPolicy.connectionPool.tcp.maxConnectionDuration',
     'spec.trafficPolicy.tls.caCrl',
     'spec.subsets[].trafficPolicy.loadBalancer.localityLbSetting',
+    // Deprecated in Istio, which no longer acts on it either: consecutive5xxErrors replaces it.
+    'spec.trafficPolicy.outlierDetection.consecutiveErrors',
+    'spec.trafficPolicy.portLevelSettings[].outlierDetection.consecutiveErrors',
+    'spec.subsets[].trafficPolicy.outlierDetection.consecutiveErrors',
     'spec.workloadSelector',
   ],
   Gateway: [
-    'spec.servers[].tls.mode',
+    // Terminating TLS needs gateway certificates over SDS; PASSTHROUGH is implemented.
+    'spec.servers[].tls.mode=SIMPLE|MUTUAL|ISTIO_MUTUAL|OPTIONAL_MUTUAL|AUTO_PASSTHROUGH',
+    'spec.servers[].port.protocol=UDP|udp',
     'spec.servers[].tls.credentialName',
     'spec.servers[].tls.credentialNames',
     'spec.servers[].tls.serverCertificate',
@@ -44,7 +46,15 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
     'spec.servers[].defaultEndpoint',
   ],
   ServiceEntry: ['spec.endpoints[].network', 'spec.workloadSelector', 'spec.subjectAltNames'],
-  Sidecar: ['spec.ingress', 'spec.inboundConnectionPool', 'spec.outboundTrafficPolicy.egressProxy'],
+  Sidecar: [
+    'spec.ingress',
+    'spec.inboundConnectionPool',
+    'spec.outboundTrafficPolicy.egressProxy',
+    // egress hosts scope what a sidecar sees; per-listener ports, binds and capture modes are not built.
+    'spec.egress[].port',
+    'spec.egress[].bind',
+    'spec.egress[].captureMode',
+  ],
 };
 
 /** Kinds accepted and stored, but not yet acted on at all. */
@@ -68,6 +78,19 @@ function walk(value: unknown, segments: string[], at: string, found: string[]): 
   }
   if (value === null || typeof value !== 'object') return;
   const [segment, ...rest] = segments as [string, ...string[]];
+  const eq = rest.length === 0 ? segment.indexOf('=') : -1;
+  if (eq > 0) {
+    const field = segment.slice(0, eq);
+    const child = (value as Record<string, unknown>)[field];
+    if (
+      segment
+        .slice(eq + 1)
+        .split('|')
+        .includes(String(child))
+    )
+      found.push(at ? `${at}.${field}` : field);
+    return;
+  }
   const isArray = segment.endsWith('[]');
   const field = isArray ? segment.slice(0, -2) : segment;
   const keys = field === '*' ? Object.keys(value) : [field];
@@ -75,7 +98,8 @@ function walk(value: unknown, segments: string[], at: string, found: string[]): 
     const child = (value as Record<string, unknown>)[key];
     const path = at ? `${at}.${key}` : key;
     if (isArray) {
-      if (Array.isArray(child)) child.forEach((item, i) => walk(item, rest, `${path}[${i}]`, found));
+      if (Array.isArray(child))
+        child.forEach((item, i) => walk(item, rest, `${path}[${i}]`, found));
     } else walk(child, rest, path, found);
   }
 }

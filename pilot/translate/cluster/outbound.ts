@@ -1,0 +1,120 @@
+// Outbound clusters of one service port: `outbound|PORT||HOST` plus one per
+// DestinationRule subset, each with its traffic policy applied feature by feature.
+import type { Subset } from '../../../api/istio/index.ts';
+import type { DestinationRule, Service, ServicePort } from '../../model/types.ts';
+import type { EnvoyResource } from '../types.ts';
+import { adsConfigSource } from '../common/envoy.ts';
+import { configPath, outboundClusterName } from '../common/names.ts';
+import { applyConnectionPool, applyH2Upgrade, applyPortProtocol } from './connection-pool.ts';
+import type { BuildContext } from './context.ts';
+import { applyDiscovery } from './discovery.ts';
+import { finishDraft, newDraft } from './draft.ts';
+import type { ClusterDraft } from './draft.ts';
+import { applyGrpcLoadBalancer, applyLoadBalancer } from './lb.ts';
+import { applyOutlierDetection } from './outlier.ts';
+import { policyForPort, policyForSubset } from './policy.ts';
+import type { PortPolicy } from './policy.ts';
+import { applyGrpcTls, applyTls, istioMtlsSni } from './tls.ts';
+
+/** Istio's telemetry metadata: which service (and DestinationRule, subset) a cluster is for. */
+function clusterMetadata(
+  service: Service,
+  rule: DestinationRule | undefined,
+  subset: string | undefined,
+): Record<string, unknown> {
+  const istio: Record<string, unknown> = {
+    services: [{ host: service.hostname, name: service.name, namespace: service.namespace }],
+  };
+  if (rule)
+    istio.config = configPath('DestinationRule', rule.metadata.namespace ?? '', rule.metadata.name);
+  if (subset) istio.subset = subset;
+  if (service.meshExternal) istio.external = true;
+  return { filter_metadata: { istio } };
+}
+
+/** SPIFFE identities of the service's workloads, for mTLS subject checks. */
+function identities(ctx: BuildContext, service: Service, port: number): string[] {
+  const out = new Set<string>();
+  for (const e of ctx.push.endpoints(service.hostname, port)) {
+    if (e.serviceAccount)
+      out.add(`spiffe://${ctx.push.mesh.trustDomain}/ns/${e.namespace}/sa/${e.serviceAccount}`);
+  }
+  return [...out].sort();
+}
+
+function buildOne(
+  ctx: BuildContext,
+  service: Service,
+  port: ServicePort,
+  rule: DestinationRule | undefined,
+  policy: PortPolicy | undefined,
+  subset: Subset | undefined,
+): EnvoyResource | undefined {
+  const name = outboundClusterName(port.port, subset?.name, service.hostname);
+  const draft = newDraft({ name });
+  const tlsTarget = {
+    istioSni: istioMtlsSni(port.port, subset?.name, service.hostname),
+    identities: identities(ctx, service, port.port),
+  };
+  if (ctx.family === 'grpc') return buildGrpc(draft, policy, tlsTarget);
+
+  if (!applyDiscovery(ctx, draft.cluster, service, port, subset?.labels)) return undefined;
+  draft.cluster.common_lb_config = {};
+  draft.cluster.metadata = clusterMetadata(service, rule, subset?.name);
+  applyPortProtocol(draft, port, ctx.family === 'sidecar');
+  applyConnectionPool(draft, policy?.connectionPool, ctx.push.mesh.connectTimeoutMs);
+  applyH2Upgrade(draft, policy?.connectionPool);
+  applyOutlierDetection(draft, policy?.outlierDetection);
+  applyLoadBalancer(draft, policy?.loadBalancer);
+  applyTls(draft, policy?.tls, tlsTarget);
+  return finishDraft(draft);
+}
+
+/**
+ * Istio's grpcgen cluster: EDS over ADS, ROUND_ROBIN or RING_HASH, ISTIO_MUTUAL via
+ * certificate providers; plus the outlier detection and max_requests grpc-js-xds honours.
+ */
+function buildGrpc(
+  draft: ClusterDraft,
+  policy: PortPolicy | undefined,
+  tlsTarget: { istioSni: string; identities: readonly string[] },
+): EnvoyResource {
+  const c = draft.cluster;
+  c.type = 'EDS';
+  c.eds_cluster_config = { eds_config: adsConfigSource(), service_name: c.name };
+  applyGrpcLoadBalancer(draft, policy?.loadBalancer);
+  if (policy?.outlierDetection) applyOutlierDetection(draft, policy.outlierDetection);
+  delete c.common_lb_config; // gRPC has no panic threshold
+  const maxRequests = policy?.connectionPool?.http?.http2MaxRequests;
+  if (maxRequests)
+    c.circuit_breakers = {
+      thresholds: [{ priority: 'DEFAULT', max_requests: { value: maxRequests } }],
+    };
+  applyGrpcTls(draft, policy?.tls, tlsTarget);
+  return finishDraft(draft);
+}
+
+/** The default cluster and the subset clusters of one service port, in that order. */
+export function buildOutboundClusters(
+  ctx: BuildContext,
+  service: Service,
+  port: ServicePort,
+): EnvoyResource[] {
+  const rule = ctx.push.destinationRule(ctx.proxy.namespace, service.hostname);
+  const policy = policyForPort(rule?.spec.trafficPolicy, port.port);
+  const out: EnvoyResource[] = [];
+  const main = buildOne(ctx, service, port, rule, policy, undefined);
+  if (main) out.push(main);
+  for (const subset of rule?.spec.subsets ?? []) {
+    const cluster = buildOne(
+      ctx,
+      service,
+      port,
+      rule,
+      policyForSubset(policy, subset, port.port),
+      subset,
+    );
+    if (cluster) out.push(cluster);
+  }
+  return out;
+}

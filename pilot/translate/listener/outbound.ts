@@ -1,0 +1,167 @@
+// A sidecar's outbound listeners, all bind_to_port false: virtualOutbound hands each
+// captured connection to the one matching its original destination. HTTP ports get
+// `0.0.0.0_PORT` with RDS route config "PORT" (routing by Host); TCP and TLS ports get
+// `VIP_PORT` per service address, or SNI / catch-all chains on `0.0.0.0_PORT` for
+// services without an address.
+import type { Service, ServicePort, VirtualService } from '../../model/types.ts';
+import type { EnvoyResource } from '../types.ts';
+import { hostsOverlap } from '../common/hosts.ts';
+import { listenerName, outboundClusterName } from '../common/names.ts';
+import { isHttpProtocol, isTlsProtocol } from '../common/protocol.ts';
+import { LISTENER } from '../common/type-urls.ts';
+import type { BuildContext } from '../cluster/context.ts';
+import { MESH_GATEWAY } from '../route/context.ts';
+import type { RouteContext } from '../route/context.ts';
+import { virtualServiceHosts } from '../route/sidecar-routes.ts';
+import { listenerAddress, wildcardAddress } from './address.ts';
+import { TLS_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
+import type { TcpTarget } from './filters.ts';
+import { tcpRouteTarget, tlsRoutes } from './l4-routes.ts';
+
+/** The HTTP ports of the services this sidecar sees: one listener and route config each. */
+export function outboundHttpPorts(ctx: BuildContext): number[] {
+  const ports = new Set<number>();
+  for (const s of ctx.push.servicesFor(ctx.proxy))
+    for (const p of s.ports) if (isHttpProtocol(p.protocol)) ports.add(p.port);
+  return [...ports].sort((a, b) => a - b);
+}
+
+function outboundListener(
+  name: string,
+  address: string,
+  port: number,
+  chains: Record<string, unknown>[],
+  tls: boolean,
+): EnvoyResource {
+  const listener: EnvoyResource = {
+    '@type': LISTENER,
+    name,
+    address: listenerAddress(address, port),
+    bind_to_port: { value: false },
+    traffic_direction: 'OUTBOUND',
+    filter_chains: chains,
+  };
+  if (tls) {
+    listener.listener_filters = [TLS_INSPECTOR_FILTER];
+    // A client that never sends a ClientHello must not hang forever in the inspector.
+    listener.continue_on_listener_filters_timeout = true;
+  }
+  return listener;
+}
+
+function httpListener(ctx: BuildContext, port: number): EnvoyResource {
+  const address = wildcardAddress(ctx.proxy);
+  const name = listenerName(address, port);
+  const chain = {
+    filters: [hcmFilter({ statPrefix: `outbound_${name}`, rds: String(port), family: ctx.family })],
+  };
+  return outboundListener(name, address, port, [chain], false);
+}
+
+function l4VirtualServices(ctx: BuildContext, service: Service): VirtualService[] {
+  return ctx.push
+    .virtualServicesForSidecar(ctx.proxy)
+    .filter(
+      (vs) =>
+        (vs.spec.tcp?.length || vs.spec.tls?.length) &&
+        virtualServiceHosts(ctx, vs).some((h) => hostsOverlap(h, service.hostname)),
+    );
+}
+
+/** Filter chains for one TCP/TLS service port: VirtualService routes first, else straight to the service. */
+function serviceChains(
+  rctx: RouteContext,
+  service: Service,
+  port: ServicePort,
+  sniByDefault: boolean,
+): Record<string, unknown>[] {
+  const fallback = outboundClusterName(port.port, undefined, service.hostname);
+  const chain = (target: TcpTarget, serverNames?: string[]) => {
+    const out: Record<string, unknown> = {
+      filters: [tcpProxyFilter(target.cluster ?? fallback, target)],
+    };
+    if (serverNames) out.filter_chain_match = { server_names: serverNames };
+    return out;
+  };
+  const tls = isTlsProtocol(port.protocol);
+  for (const vs of l4VirtualServices(rctx, service)) {
+    if (tls) {
+      const routes = tlsRoutes(rctx, vs);
+      if (routes.length > 0) return routes.map((r) => chain(r.target, r.sniHosts));
+    }
+    const target = tcpRouteTarget(rctx, vs);
+    if (target) return [chain(target, sniByDefault && tls ? [service.hostname] : undefined)];
+  }
+  return [chain({ cluster: fallback }, sniByDefault && tls ? [service.hostname] : undefined)];
+}
+
+export function sidecarOutboundListeners(ctx: BuildContext): EnvoyResource[] {
+  const httpPorts = outboundHttpPorts(ctx);
+  const out: EnvoyResource[] = httpPorts.map((p) => httpListener(ctx, p));
+  const wildcard = wildcardAddress(ctx.proxy);
+  const wildcardChains = new Map<
+    number,
+    { chains: Record<string, unknown>[]; tls: boolean; catchAll: boolean; names: Set<string> }
+  >();
+  const vipNames = new Set<string>();
+
+  for (const service of ctx.push.servicesFor(ctx.proxy)) {
+    for (const port of service.ports) {
+      if (isHttpProtocol(port.protocol) || port.protocol === 'UDP') continue;
+      const rctx: RouteContext = {
+        ...ctx,
+        listenPort: port.port,
+        gatewayNames: new Set([MESH_GATEWAY]),
+      };
+      const vips = service.addresses.filter((a) => a !== '0.0.0.0' && !a.includes('/'));
+      if (vips.length > 0) {
+        for (const vip of vips) {
+          const name = listenerName(vip, port.port);
+          if (vipNames.has(name)) continue; // two services on one VIP:port: the first (by hostname) keeps it
+          vipNames.add(name);
+          const chains = serviceChains(rctx, service, port, false);
+          out.push(
+            outboundListener(
+              name,
+              vip,
+              port.port,
+              chains,
+              chains.some((c) => c.filter_chain_match),
+            ),
+          );
+        }
+        continue;
+      }
+      // No address: only SNI can tell services apart; plain TCP takes the port if nothing else does.
+      if (httpPorts.includes(port.port)) continue;
+      let entry = wildcardChains.get(port.port);
+      if (!entry)
+        wildcardChains.set(
+          port.port,
+          (entry = { chains: [], tls: false, catchAll: false, names: new Set() }),
+        );
+      const chains = serviceChains(rctx, service, port, true);
+      for (const c of chains) {
+        const names = (c.filter_chain_match as { server_names?: string[] } | undefined)
+          ?.server_names;
+        if (!names) {
+          if (entry.catchAll) continue;
+          entry.catchAll = true;
+        } else {
+          const fresh = names.filter((n) => !entry.names.has(n));
+          if (fresh.length === 0) continue;
+          fresh.forEach((n) => entry.names.add(n));
+          c.filter_chain_match = { server_names: fresh };
+          entry.tls = true;
+        }
+        entry.chains.push(c);
+      }
+    }
+  }
+  for (const [port, entry] of [...wildcardChains].sort(([a], [b]) => a - b)) {
+    out.push(
+      outboundListener(listenerName(wildcard, port), wildcard, port, entry.chains, entry.tls),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,118 @@
+// The two listeners iptables capture sends traffic to. virtualOutbound (15001) hands
+// each connection to the listener of its original destination (use_original_dst);
+// what matches none passes through (ALLOW_ANY) or is dropped (REGISTRY_ONLY).
+// virtualInbound (15006) has one filter chain per workload port, to `inbound|PORT||`,
+// and passes other ports through to the workload from 127.0.0.6.
+import type { EnvoyResource } from '../types.ts';
+import {
+  BLACKHOLE_CLUSTER,
+  INBOUND_CAPTURE_PORT,
+  INBOUND_PASSTHROUGH_CLUSTER,
+  OUTBOUND_CAPTURE_PORT,
+  PASSTHROUGH_CLUSTER,
+  VIRTUAL_INBOUND_LISTENER,
+  VIRTUAL_OUTBOUND_LISTENER,
+  inboundClusterName,
+  listenerName,
+} from '../common/names.ts';
+import { isHttpProtocol } from '../common/protocol.ts';
+import { LISTENER } from '../common/type-urls.ts';
+import type { BuildContext } from '../cluster/context.ts';
+import { inboundPorts } from '../cluster/inbound.ts';
+import type { InboundPort } from '../cluster/inbound.ts';
+import { outboundPolicy } from '../route/sidecar-routes.ts';
+import { listenerAddress, wildcardAddress } from './address.ts';
+import { ORIGINAL_DST_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
+
+/** A chain for connections addressed to the capture port itself: a loop, so drop them. */
+function loopGuard(name: string, port: number): Record<string, unknown> {
+  return {
+    name,
+    filter_chain_match: { destination_port: { value: port } },
+    filters: [tcpProxyFilter(BLACKHOLE_CLUSTER, { cluster: BLACKHOLE_CLUSTER })],
+  };
+}
+
+export function virtualOutboundListener(ctx: BuildContext): EnvoyResource {
+  const cluster = outboundPolicy(ctx) === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
+  return {
+    '@type': LISTENER,
+    name: VIRTUAL_OUTBOUND_LISTENER,
+    address: listenerAddress(wildcardAddress(ctx.proxy), OUTBOUND_CAPTURE_PORT),
+    use_original_dst: { value: true },
+    traffic_direction: 'OUTBOUND',
+    filter_chains: [
+      loopGuard(`${VIRTUAL_OUTBOUND_LISTENER}-blackhole`, OUTBOUND_CAPTURE_PORT),
+      { name: 'PassthroughFilterChain', filters: [tcpProxyFilter(cluster, { cluster })] },
+    ],
+  };
+}
+
+/** Istio's inbound route: everything to the workload, no timeout, no retries. */
+function inboundRouteConfig(inbound: InboundPort): Record<string, unknown> {
+  const cluster = inboundClusterName(inbound.port);
+  return {
+    name: cluster,
+    virtual_hosts: [
+      {
+        name: `inbound|http|${inbound.endpoint.servicePort}`,
+        domains: ['*'],
+        routes: [
+          {
+            name: 'default',
+            match: { prefix: '/' },
+            route: {
+              cluster,
+              timeout: '0s',
+              max_stream_duration: { max_stream_duration: '0s', grpc_timeout_header_max: '0s' },
+            },
+            decorator: {
+              operation: `${inbound.service.hostname}:${inbound.endpoint.servicePort}/*`,
+            },
+          },
+        ],
+      },
+    ],
+    validate_clusters: { value: false },
+  };
+}
+
+function inboundChain(ctx: BuildContext, inbound: InboundPort): Record<string, unknown> {
+  const wildcard = wildcardAddress(ctx.proxy);
+  const name = listenerName(wildcard, inbound.port);
+  const cluster = inboundClusterName(inbound.port);
+  const port = inbound.service.ports.find((p) => p.port === inbound.endpoint.servicePort);
+  const filters =
+    port && isHttpProtocol(port.protocol)
+      ? [
+          hcmFilter({
+            statPrefix: `inbound_${name}`,
+            routeConfig: inboundRouteConfig(inbound),
+            family: ctx.family,
+            inbound: true,
+          }),
+        ]
+      : [tcpProxyFilter(cluster, { cluster })];
+  return { name, filter_chain_match: { destination_port: { value: inbound.port } }, filters };
+}
+
+export function virtualInboundListener(ctx: BuildContext): EnvoyResource {
+  return {
+    '@type': LISTENER,
+    name: VIRTUAL_INBOUND_LISTENER,
+    address: listenerAddress(wildcardAddress(ctx.proxy), INBOUND_CAPTURE_PORT),
+    traffic_direction: 'INBOUND',
+    // REDIRECT rewrote the destination: recover it, so chains can match the port.
+    listener_filters: [ORIGINAL_DST_FILTER],
+    filter_chains: [
+      loopGuard(`${VIRTUAL_INBOUND_LISTENER}-blackhole`, INBOUND_CAPTURE_PORT),
+      ...inboundPorts(ctx).map((p) => inboundChain(ctx, p)),
+      {
+        name: 'InboundPassthroughFilterChain',
+        filters: [
+          tcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER, { cluster: INBOUND_PASSTHROUGH_CLUSTER }),
+        ],
+      },
+    ],
+  };
+}
