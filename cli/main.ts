@@ -9,6 +9,8 @@ export interface Command {
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   pilot: async () => (await import('./commands/pilot.ts')).pilotCommand,
+  proxy: async () => (await import('./commands/proxy.ts')).proxyCommand,
+  iptables: async () => (await import('./commands/iptables.ts')).iptablesCommand,
 };
 
 function usage(): string {
