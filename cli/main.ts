@@ -10,6 +10,7 @@ export interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   pilot: async () => (await import('./commands/pilot.ts')).pilotCommand,
   proxy: async () => (await import('./commands/proxy.ts')).proxyCommand,
+  injector: async () => (await import('./commands/injector.ts')).injectorCommand,
   iptables: async () => (await import('./commands/iptables.ts')).iptablesCommand,
 };
 

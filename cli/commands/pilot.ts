@@ -1,4 +1,9 @@
 // `petrel pilot`: the control plane.
+import { KubeConfig } from '@kubernetes/client-node';
+import { injectorConfig } from '../../injector/config.ts';
+import { kubeNamespaceLabels } from '../../injector/namespace-labels.ts';
+import { startInjectorServer } from '../../injector/server.ts';
+import { istioWebhookConfigNames, keepWebhookCaBundles } from '../../injector/webhook-config.ts';
 import { startPilot } from '../../pilot/main.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags, portFlag } from '../flags.ts';
@@ -26,7 +31,8 @@ const FLAGS = {
     '  --debounce-after MS     quiet time before a push (default 100)',
     '  --debounce-max MS       longest a change waits for a push (default 1000)',
     '  --trust-domain NAME     SPIFFE trust domain (default cluster.local)',
-    '  --xds-tls-port, --webhook-port   reserved for the CA and webhooks (not served yet)',
+    '  --webhook-port N        also serve the injector and validation webhooks (HTTPS, /inject, /validate)',
+    '  --xds-tls-port N        reserved for xDS and the CA over TLS (not served yet)',
   ].join('\n'),
 } as const;
 
@@ -38,6 +44,29 @@ function msFlag(values: Record<string, unknown>, name: string): number | undefin
   return n;
 }
 
+async function startWebhooks(values: Record<string, unknown>, kube: boolean) {
+  const config = injectorConfig(values['trust-domain'] ? { trustDomain: values['trust-domain'] as string } : {});
+  let kc: KubeConfig | undefined;
+  if (kube) {
+    kc = new KubeConfig();
+    kc.loadFromDefault();
+  }
+  const server = await startInjectorServer({
+    config,
+    host: (values.host as string | undefined) ?? '127.0.0.1',
+    port: portFlag(values, 'webhook-port', 15017),
+    ...(kc ? { namespaceLabels: kubeNamespaceLabels(kc) } : {}),
+    log: (line) => console.error(`info\t${line}`),
+  });
+  const keeper = kc
+    ? keepWebhookCaBundles(kc, () => server.caPem, {
+        names: istioWebhookConfigNames(config.revision, config.systemNamespace),
+        log: (line) => console.error(`info\t${line}`),
+      })
+    : undefined;
+  return { server, keeper };
+}
+
 export const pilotCommand: Command = {
   summary: 'the control plane: Istio config in, Envoy xDS out',
   async run(args) {
@@ -45,7 +74,7 @@ export const pilotCommand: Command = {
     const configDir = values['config-dir'] as string | undefined;
     const kube = values.kube === true;
     if (!configDir === !kube) throw new CliError('give exactly one of --config-dir DIR or --kube');
-    for (const reserved of ['xds-tls-port', 'webhook-port']) {
+    for (const reserved of ['xds-tls-port']) {
       if (values[reserved] !== undefined) throw new CliError(`--${reserved}: not served by this version of pilot yet`);
     }
     let pilot;
@@ -63,6 +92,15 @@ export const pilotCommand: Command = {
     } catch (err) {
       throw new CliError((err as Error).message);
     }
+    // DESIGN: pilot also serves the webhooks (15017), as istiod does. pilot/ and
+    // injector/ never import each other, so the CLI runs both in one process.
+    const webhook =
+      values['webhook-port'] === undefined
+        ? undefined
+        : await startWebhooks(values, kube).catch(async (err: Error) => {
+            await pilot.stop();
+            throw new CliError(`--webhook-port: ${err.message}`);
+          });
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);
@@ -72,6 +110,8 @@ export const pilotCommand: Command = {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    webhook?.keeper?.stop();
+    await webhook?.server.close();
     await pilot.stop();
     return 0;
   },
