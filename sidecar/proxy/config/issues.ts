@@ -1,0 +1,37 @@
+// Collects compile problems as `field.path: message` so a whole resource set can
+// be reported at once (Envoy Gateway joins all errors, not just the first).
+
+export class Issues {
+  readonly lines: string[];
+  readonly path: string;
+
+  constructor(path = '', lines: string[] = []) {
+    this.path = path;
+    this.lines = lines;
+  }
+
+  /** A collector whose paths are nested under `segment` (`routes`, then `[2]`). */
+  at(segment: string | number): Issues {
+    return new Issues(join(this.path, segment), this.lines);
+  }
+
+  add(message: string, field?: string | number): void {
+    const path = field === undefined ? this.path : join(this.path, field);
+    this.lines.push(path === '' ? message : `${path}: ${message}`);
+  }
+
+  get count(): number {
+    return this.lines.length;
+  }
+}
+
+function join(prefix: string, segment: string | number): string {
+  if (typeof segment === 'number') return `${prefix}[${segment}]`;
+  if (prefix === '' || segment.startsWith('[')) return prefix + segment;
+  return `${prefix}.${segment}`;
+}
+
+/** Turns per-resource issues into the contract's `name: field.path: message` lines. */
+export function resourceLines(name: string, lines: readonly string[]): string[] {
+  return lines.map((l) => `${name}: ${l}`);
+}

@@ -1,0 +1,280 @@
+// The HTTP connection manager's request path: normalise the request, add Envoy's
+// headers, pick the route, run the decoder filters, then act on the route (direct
+// response, redirect, or the router).
+import type http from 'node:http';
+import http2 from 'node:http2';
+import type net from 'node:net';
+import { RequestRecord } from '../record.ts';
+import { requestHash } from '../route/hash-policy.ts';
+import { redirectLocation, stripPort } from '../route/redirect.ts';
+import { pickWeighted } from '../route/route-action.ts';
+import type { ClusterAction } from '../route/types.ts';
+import type { ProxyRuntime } from '../runtime.ts';
+import type { HeaderMap } from '../upstream/types.ts';
+import { H1Responder, H2Responder, type Responder } from './downstream.ts';
+import { applyEnvoyRequestHeaders, stripRequestHopByHop } from './envoy-headers.ts';
+import type { HcmConfig } from './hcm-config.ts';
+import { sendMirrors } from './mirror.ts';
+import { RequestContext, type ConnectionInfo, type DecodeResumer } from './request-context.ts';
+import { RouterFlow } from './router.ts';
+import { prepareUpstreamRequest } from './upstream-request.ts';
+import { RawResponder, tunnel } from './upgrade.ts';
+
+const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
+
+export class HttpConnectionManager implements DecodeResumer {
+  readonly cfg: HcmConfig;
+  private readonly runtime: ProxyRuntime;
+
+  constructor(cfg: HcmConfig, runtime: ProxyRuntime) {
+    this.cfg = cfg;
+    this.runtime = runtime;
+  }
+
+  handleH1(req: http.IncomingMessage, res: http.ServerResponse, conn: ConnectionInfo): void {
+    const rec = new RequestRecord(
+      conn.listenerName,
+      req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
+      performance.now(),
+    );
+    const headers = req.headers as HeaderMap;
+    let authority = typeof headers.host === 'string' ? headers.host : '';
+    let path = req.url ?? '/';
+    if (path.charCodeAt(0) !== 47 && /^https?:\/\//i.test(path)) {
+      // Absolute-form request target (a client talking to us as a forward proxy).
+      const u = new URL(path);
+      authority = u.host;
+      path = u.pathname + u.search;
+    }
+    const cl = headers['content-length'];
+    const hasBody = cl !== undefined ? cl !== '0' : headers['transfer-encoding'] !== undefined;
+    stripRequestHopByHop(headers, false);
+    delete headers.host;
+    const ctx = new RequestContext(
+      this.cfg,
+      this.runtime,
+      conn,
+      rec,
+      new H1Responder(res),
+      this,
+      req.method ?? 'GET',
+      authority,
+      path,
+      'http',
+      headers,
+      hasBody ? req : null,
+    );
+    this.start(ctx);
+  }
+
+  handleH2(
+    stream: http2.ServerHttp2Stream,
+    raw: http2.IncomingHttpHeaders,
+    flags: number,
+    conn: ConnectionInfo,
+  ): void {
+    const rec = new RequestRecord(conn.listenerName, 'HTTP/2', performance.now());
+    const headers = raw as HeaderMap;
+    const method = String(headers[':method'] ?? 'GET');
+    const path = String(headers[':path'] ?? '');
+    const authority = String(headers[':authority'] ?? headers.host ?? '');
+    const scheme = String(headers[':scheme'] ?? 'http');
+    delete headers[':method'];
+    delete headers[':path'];
+    delete headers[':authority'];
+    delete headers[':scheme'];
+    delete headers[':protocol'];
+    delete headers.host;
+    stripRequestHopByHop(headers, false);
+    const ctx = new RequestContext(
+      this.cfg,
+      this.runtime,
+      conn,
+      rec,
+      new H2Responder(stream),
+      this,
+      method,
+      authority,
+      path,
+      scheme,
+      headers,
+      (flags & NGHTTP2_FLAG_END_STREAM) !== 0 ? null : stream,
+    );
+    this.start(ctx);
+  }
+
+  /** HTTP/1.1 Upgrade (websocket and friends): routed like any request, then tunnelled. */
+  handleUpgrade(
+    req: http.IncomingMessage,
+    socket: net.Socket,
+    head: Buffer,
+    conn: ConnectionInfo,
+  ): void {
+    const rec = new RequestRecord(conn.listenerName, 'HTTP/1.1', performance.now());
+    const headers = req.headers as HeaderMap;
+    const authority = typeof headers.host === 'string' ? headers.host : '';
+    const upgrade = String(headers.upgrade ?? '').toLowerCase();
+    stripRequestHopByHop(headers, true);
+    delete headers.host;
+    const responder = new RawResponder(socket);
+    const ctx = new RequestContext(
+      this.cfg,
+      this.runtime,
+      conn,
+      rec,
+      responder,
+      this,
+      req.method ?? 'GET',
+      authority,
+      req.url ?? '/',
+      'http',
+      headers,
+      null,
+    );
+    ctx.upgrade = { socket, head, type: upgrade };
+    this.start(ctx);
+  }
+
+  private start(ctx: RequestContext): void {
+    const rec = ctx.record;
+    const cfg = this.cfg;
+    if (
+      cfg.stripPort === 'any' ||
+      (cfg.stripPort === 'matching' && ctx.authority.endsWith(`:${ctx.conn.localPort}`))
+    ) {
+      ctx.authority = stripPort(ctx.authority);
+    }
+    rec.method = ctx.method;
+    rec.authority = ctx.authority;
+    rec.path = ctx.path;
+    rec.downstreamRemoteAddress = ctx.conn.remoteAddress;
+    rec.downstreamRemotePort = ctx.conn.remotePort;
+    rec.downstreamLocalAddress = ctx.conn.localAddress;
+    rec.downstreamLocalPort = ctx.conn.localPort;
+    const ua = ctx.headers['user-agent'];
+    if (typeof ua === 'string') rec.userAgent = ua;
+    const cl = ctx.headers['content-length'];
+    if (typeof cl === 'string') rec.bytesReceived = Number(cl) || 0;
+    rec.requestId = applyEnvoyRequestHeaders(ctx.headers, cfg, ctx.conn.remoteAddress, ctx.scheme);
+    const table =
+      cfg.routes.kind === 'inline' ? cfg.routes.table : this.runtime.routeTable(cfg.routes.name);
+    const route = table?.route(ctx);
+    if (!route) {
+      ctx.sendLocalReply(404, '', { flag: 'NR', details: 'route_not_found' });
+      return;
+    }
+    if (table!.internalOnlyHeaders.length > 0)
+      for (const h of table!.internalOnlyHeaders) delete ctx.headers[h];
+    ctx.route = route;
+    rec.routeName = route.name;
+    rec.virtualHostName = route.virtualHost.name;
+    const action = route.action;
+    if (action.kind === 'route') {
+      let name = action.cluster;
+      if (name === undefined && action.weighted) {
+        ctx.weighted = pickWeighted(action.weighted);
+        name = ctx.weighted.name;
+      } else if (name === undefined && action.clusterHeader) {
+        name = ctx.header(action.clusterHeader);
+      }
+      ctx.clusterName = name;
+      rec.upstreamCluster = name ?? '';
+    }
+    this.resume(ctx);
+  }
+
+  /** Runs decoder filters from where the request stands, then the route's action. */
+  resume(ctx: RequestContext): void {
+    const filters = this.cfg.filters;
+    while (ctx.filterIndex < filters.length) {
+      const f = filters[ctx.filterIndex++]!;
+      if (ctx.filterDisabled(f.name)) continue;
+      if (!f.decodeHeaders(ctx) || ctx.ended) return;
+    }
+    this.act(ctx);
+  }
+
+  private act(ctx: RequestContext): void {
+    const route = ctx.route!;
+    const action = route.action;
+    switch (action.kind) {
+      case 'direct':
+        ctx.sendLocalReply(action.status, action.body, { details: 'direct_response' });
+        return;
+      case 'redirect':
+        ctx.sendLocalReply(action.redirect.status, '', {
+          headers: { location: redirectLocation(action.redirect, ctx, route.rewriteBase) },
+          details: 'direct_response',
+        });
+        return;
+      case 'non-forwarding':
+        ctx.sendLocalReply(404, '', { flag: 'NR', details: 'route_not_found' });
+        return;
+      case 'route':
+        this.forward(ctx, action);
+    }
+  }
+
+  private forward(ctx: RequestContext, action: ClusterAction): void {
+    const name = ctx.clusterName;
+    const cluster = name === undefined ? undefined : this.runtime.clusters.get(name);
+    if (!cluster) {
+      ctx.sendLocalReply(action.clusterNotFoundCode, '', {
+        flag: 'NC',
+        details: 'cluster_not_found',
+      });
+      return;
+    }
+    prepareUpstreamRequest(ctx, action);
+    let hash: number | undefined;
+    if (action.hashPolicies.length > 0) {
+      hash = requestHash(action.hashPolicies, ctx, (p, value) => {
+        const c = p.cookie!;
+        ctx.setCookie = `${c.name}="${value}"; Max-Age=${c.ttlS}${c.path ? `; Path=${c.path}` : ''}; HttpOnly`;
+      });
+    }
+    if (ctx.upgrade) {
+      // Route-level upgrade_configs override the connection manager's (Envoy's rule).
+      const type = ctx.upgrade.type;
+      if ((action.upgrades?.get(type) ?? this.cfg.upgrades.get(type)) !== true) {
+        ctx.sendLocalReply(403, '', { details: 'upgrade_failed' });
+        return;
+      }
+      tunnel(ctx, cluster, hash);
+      return;
+    }
+    const timeout = routeTimeout(ctx, action);
+    if (timeout > 0 && !this.cfg.router.suppressEnvoyHeaders)
+      ctx.headers['x-envoy-expected-rq-timeout-ms'] = String(timeout);
+    const flow = new RouterFlow(ctx, action, cluster, hash);
+    flow.armTimeout(timeout);
+    if (action.mirrors.length > 0) sendMirrors(ctx, action.mirrors, flow.body, this.runtime);
+    flow.start();
+  }
+}
+
+/** The route timeout, or the request's grpc-timeout when max_stream_duration allows it. */
+function routeTimeout(ctx: RequestContext, action: ClusterAction): number {
+  const max = action.grpcTimeoutMaxMs;
+  if (max === undefined) return action.timeoutMs;
+  const gt = ctx.headers['grpc-timeout'];
+  const ms = typeof gt === 'string' ? parseGrpcTimeout(gt) : undefined;
+  if (ms === undefined) return action.timeoutMs;
+  return max > 0 ? Math.min(ms, max) : ms;
+}
+
+const GRPC_UNITS: Record<string, number> = {
+  H: 3_600_000,
+  M: 60_000,
+  S: 1000,
+  m: 1,
+  u: 0.001,
+  n: 0.000001,
+};
+
+export function parseGrpcTimeout(v: string): number | undefined {
+  const m = /^(\d{1,8})([HMSmun])$/.exec(v);
+  return m ? Math.max(1, Number(m[1]) * GRPC_UNITS[m[2]!]!) : undefined;
+}
+
+export type { Responder };

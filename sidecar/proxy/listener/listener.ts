@@ -1,0 +1,165 @@
+// One listener at run time: its socket (unless bind_to_port is false), its filter
+// chains with their handlers, and the per-connection chain selection. An update
+// that keeps the address swaps the chains: new connections take the new ones,
+// existing connections drain on the old ones.
+import net from 'node:net';
+import { HttpConnectionHandler } from '../http/http-handler.ts';
+import type { ConnectionInfo } from '../http/request-context.ts';
+import { RequestRecord } from '../record.ts';
+import type { OriginalDestination, ProxyRuntime } from '../runtime.ts';
+import { TcpProxyHandler } from '../tcp/tcp-proxy.ts';
+import { normalizeIp, selectChain, type ChainMatch } from './filter-chain-match.ts';
+import type { ChainSpec, ListenerSpec } from './listener-spec.ts';
+import { sniff, type Sniffed } from './sniff.ts';
+import type { ConnectionHandler } from './types.ts';
+
+interface Chains {
+  matches: ChainMatch[];
+  handlers: ConnectionHandler[];
+  fallback: ConnectionHandler | undefined;
+}
+
+export class Listener {
+  spec: ListenerSpec;
+  private readonly runtime: ProxyRuntime;
+  private chains: Chains;
+  private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+  /** The bound address (real port when the config asked for 0). */
+  boundAddress: { address: string; port: number } | undefined;
+
+  constructor(spec: ListenerSpec, runtime: ProxyRuntime) {
+    this.spec = spec;
+    this.runtime = runtime;
+    this.chains = this.build(spec);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Same socket: an update can keep the bound server. */
+  sameBinding(spec: ListenerSpec): boolean {
+    return (
+      spec.address === this.spec.address &&
+      spec.port === this.spec.port &&
+      spec.bindToPort === this.spec.bindToPort
+    );
+  }
+
+  private build(spec: ListenerSpec): Chains {
+    return {
+      matches: spec.chains.map((c) => c.match),
+      handlers: spec.chains.map((c) => this.handlerFor(c)),
+      fallback: spec.defaultChain ? this.handlerFor(spec.defaultChain) : undefined,
+    };
+  }
+
+  private handlerFor(c: ChainSpec): ConnectionHandler {
+    return c.terminal.kind === 'http'
+      ? new HttpConnectionHandler(c.terminal.config, this.runtime)
+      : new TcpProxyHandler(c.terminal.config, this.runtime);
+  }
+
+  /** Binds the socket; `onConnection` lets the manager hand connections elsewhere (use_original_dst). */
+  bind(onConnection: (l: Listener, s: net.Socket) => void): Promise<void> {
+    if (!this.spec.bindToPort) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const server = net.createServer({
+        allowHalfOpen: true,
+        noDelay: true,
+        pauseOnConnect: false,
+      });
+      server.on('connection', (s: net.Socket) => onConnection(this, s));
+      server.once('error', reject);
+      server.listen({ host: this.spec.address, port: this.spec.port, exclusive: true }, () => {
+        server.removeListener('error', reject);
+        server.on('error', () => {});
+        const a = server.address() as net.AddressInfo;
+        this.boundAddress = { address: a.address, port: a.port };
+        this.server = server;
+        resolve();
+      });
+    });
+  }
+
+  /** Takes a new spec with the same binding; old handlers drain their connections. */
+  update(spec: ListenerSpec): void {
+    const old = this.chains;
+    this.spec = spec;
+    this.chains = this.build(spec);
+    for (const h of old.handlers) h.drain();
+    old.fallback?.drain();
+  }
+
+  accept(socket: net.Socket, handedDestination: OriginalDestination | undefined): void {
+    socket.on('error', () => {});
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    const localAddress = normalizeIp(socket.localAddress ?? '');
+    const localPort = socket.localPort ?? 0;
+    let destination = handedDestination;
+    if (!destination && this.spec.originalDstFilter)
+      destination = this.runtime.originalDestination(socket);
+    destination ??= { address: localAddress, port: localPort };
+    const conn: ConnectionInfo = {
+      listenerName: this.spec.name,
+      remoteAddress: normalizeIp(socket.remoteAddress ?? ''),
+      remotePort: socket.remotePort ?? 0,
+      // After original_dst the connection's local address is the original destination, as in Envoy.
+      localAddress: destination.address,
+      localPort: destination.port,
+      destination,
+    };
+    const chains = this.chains;
+    if (this.spec.inspect)
+      sniff(socket, this.spec.inspectTimeoutMs, (s) => this.dispatch(socket, conn, chains, s));
+    else this.dispatch(socket, conn, chains, undefined);
+  }
+
+  private dispatch(
+    socket: net.Socket,
+    conn: ConnectionInfo,
+    chains: Chains,
+    sniffed: Sniffed | undefined,
+  ): void {
+    const i = selectChain(chains.matches, {
+      destinationIp: normalizeIp(conn.destination.address),
+      destinationPort: conn.destination.port,
+      sourceIp: conn.remoteAddress,
+      sourcePort: conn.remotePort,
+      transport: sniffed?.transport ?? 'raw_buffer',
+      application: sniffed?.application,
+    });
+    const handler = i >= 0 ? chains.handlers[i] : chains.fallback;
+    if (!handler) {
+      const rec = new RequestRecord(conn.listenerName, 'TCP', performance.now());
+      rec.addFlag('NFCF');
+      rec.downstreamRemoteAddress = conn.remoteAddress;
+      rec.downstreamLocalAddress = conn.localAddress;
+      rec.downstreamLocalPort = conn.localPort;
+      socket.destroy();
+      this.runtime.onRequestComplete?.(rec);
+      return;
+    }
+    handler.handle(socket, conn, sniffed);
+  }
+
+  /** Stops accepting; existing connections finish their in-flight work. */
+  drain(): void {
+    this.server?.close();
+    for (const h of this.chains.handlers) h.drain();
+    this.chains.fallback?.drain();
+  }
+
+  close(): void {
+    this.drain();
+    for (const h of this.chains.handlers) h.close();
+    this.chains.fallback?.close();
+    for (const s of this.sockets) s.destroy();
+  }
+
+  get activeConnections(): number {
+    return this.sockets.size;
+  }
+}

@@ -1,0 +1,72 @@
+// Looks at the first bytes of a connection without consuming them (read() then
+// unshift(), as PLATFORM.md found works for handing the socket to node's HTTP/1.1
+// and HTTP/2 servers afterwards): HTTP/2 prior-knowledge preface, TLS, HTTP/1.x.
+import type net from 'node:net';
+
+export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+export interface Sniffed {
+  transport: 'tls' | 'raw_buffer';
+  /** 'h2c' or 'http/1.1' for plaintext HTTP, undefined otherwise (Istio's http_inspector names). */
+  application: 'h2c' | 'http/1.1' | undefined;
+}
+
+const METHODS = ['GET ', 'POST', 'PUT ', 'HEAD', 'DELE', 'OPTI', 'PATC', 'CONN', 'TRAC'];
+
+export function classify(buf: Buffer): Sniffed {
+  if (buf.length > 0 && buf[0] === 0x16) return { transport: 'tls', application: undefined };
+  if (buf.length >= H2_PREFACE.length && buf.subarray(0, H2_PREFACE.length).equals(H2_PREFACE))
+    return { transport: 'raw_buffer', application: 'h2c' };
+  const head = buf.subarray(0, 4).toString('latin1');
+  return { transport: 'raw_buffer', application: METHODS.includes(head) ? 'http/1.1' : undefined };
+}
+
+/** Whether `buf` could still grow into something `classify` would decide differently. */
+function undecided(buf: Buffer): boolean {
+  if (buf.length >= H2_PREFACE.length) return false;
+  if (buf.length < 4) return true;
+  return H2_PREFACE.subarray(0, buf.length).equals(buf);
+}
+
+/**
+ * Calls `done` with what the first bytes say, leaving them unread in the socket.
+ * Gives up after `timeoutMs` (Envoy's listener_filters_timeout) with what it has,
+ * and says nothing if the socket closes first.
+ */
+export function sniff(socket: net.Socket, timeoutMs: number, done: (s: Sniffed) => void): void {
+  let finished = false;
+  let timer: NodeJS.Timeout | null = null;
+  // Bytes are collected here, not unshifted while waiting: an unshift re-arms
+  // 'readable' and would spin until more data arrives.
+  let acc: Buffer | null = null;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    socket.removeListener('readable', onReadable);
+    socket.removeListener('close', onClose);
+    if (timer) clearTimeout(timer);
+    if (acc && acc.length > 0) {
+      if (socket.readableEnded) {
+        socket.destroy(); // half-closed before a decision: nothing useful can follow
+        return;
+      }
+      socket.unshift(acc);
+    }
+    done(acc ? classify(acc) : { transport: 'raw_buffer', application: undefined });
+  };
+  const onReadable = (): void => {
+    let chunk: Buffer | null;
+    while ((chunk = socket.read()) !== null)
+      acc = acc === null ? chunk : Buffer.concat([acc, chunk]);
+    if (acc !== null && !undecided(acc)) finish();
+    else if (socket.readableEnded) finish();
+  };
+  const onClose = (): void => {
+    finished = true;
+    socket.removeListener('readable', onReadable);
+    if (timer) clearTimeout(timer);
+  };
+  socket.on('readable', onReadable);
+  socket.once('close', onClose);
+  if (timeoutMs > 0) timer = setTimeout(finish, timeoutMs);
+}

@@ -1,0 +1,84 @@
+// The per-request (or per-connection, for TCP) facts that telemetry reads: one small
+// object of fixed shape, filled in as the request goes, handed to the
+// onRequestComplete hook when it ends. Metrics, access logs and tracing plug in
+// there without touching the request path.
+
+/** Envoy response flags (short form, as in %RESPONSE_FLAGS%). */
+export type ResponseFlag =
+  | 'UH'
+  | 'UF'
+  | 'UO'
+  | 'NR'
+  | 'URX'
+  | 'NC'
+  | 'DI'
+  | 'FI'
+  | 'UT'
+  | 'UC'
+  | 'UR'
+  | 'LR'
+  | 'DC'
+  | 'RL'
+  | 'UAEX'
+  | 'IH'
+  | 'SI'
+  | 'DPE'
+  | 'UPE'
+  | 'UMSDR'
+  | 'DF'
+  | 'NFCF'
+  | 'OM'
+  | 'UAEX';
+
+export class RequestRecord {
+  /** Date.now() at the start, for access-log timestamps. */
+  readonly startTime: number;
+  /** performance.now() at the start, for durations. */
+  readonly startMono: number;
+  listenerName: string;
+  protocol: string;
+  method = '';
+  authority = '';
+  path = '';
+  requestId = '';
+  userAgent = '';
+  downstreamRemoteAddress = '';
+  downstreamRemotePort = 0;
+  downstreamLocalAddress = '';
+  downstreamLocalPort = 0;
+  routeName = '';
+  virtualHostName = '';
+  upstreamCluster = '';
+  /** "address:port" of the host that served the (last) attempt. */
+  upstreamHost = '';
+  responseCode = 0;
+  /** Envoy's %RESPONSE_CODE_DETAILS% (via_upstream, route_not_found, …). */
+  responseCodeDetails = '';
+  grpcStatus: number | undefined = undefined;
+  flags = '';
+  bytesReceived = 0;
+  bytesSent = 0;
+  attemptCount = 0;
+  /** ms from the first upstream request byte to upstream response headers (x-envoy-upstream-service-time). */
+  upstreamServiceTime: number | undefined = undefined;
+  /** ms from start to the end of the response (or connection), set at completion. */
+  duration = 0;
+
+  constructor(listenerName: string, protocol: string, startMono: number) {
+    this.startTime = Date.now();
+    this.startMono = startMono;
+    this.listenerName = listenerName;
+    this.protocol = protocol;
+  }
+
+  addFlag(flag: ResponseFlag | string): void {
+    if (this.flags === '') this.flags = flag;
+    else if (!this.flags.split(',').includes(flag)) this.flags += `,${flag}`;
+  }
+
+  hasFlag(flag: string): boolean {
+    return this.flags !== '' && this.flags.split(',').includes(flag);
+  }
+}
+
+export type RequestCompleteHook = (record: RequestRecord) => void;
