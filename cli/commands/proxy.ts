@@ -1,6 +1,7 @@
 // `petrel proxy`: the sidecar or gateway. The agent (xDS, identity, health, admin,
 // drain) drives the data path (listeners, routing, upstreams) through DataPlane.
 import { startAgent } from '../../sidecar/agent/agent.ts';
+import { originalDestination } from '../../sidecar/capture/original-dst.ts';
 import { ProxyDataPlane } from '../../sidecar/proxy/data-plane.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags, portFlag } from '../flags.ts';
@@ -58,7 +59,12 @@ export const proxyCommand: Command = {
     if (role !== 'sidecar' && role !== 'router') throw new CliError(`--role ${role}: must be sidecar or router`);
     const drain = values['drain-duration'] === undefined ? undefined : Number(values['drain-duration']);
     if (drain !== undefined && !(drain >= 0)) throw new CliError(`--drain-duration ${String(values['drain-duration'])}: must be milliseconds`);
-    const dataPlane = new ProxyDataPlane({ onListenerError: (line) => console.error(`error\tlistener: ${line}`) });
+    const dataPlane = new ProxyDataPlane({
+      // Bind failures surface after applyConfig returns (binding is asynchronous), so
+      // they are logged here rather than NACKed; the rest of the update stays applied.
+      onListenerError: (line) => console.error(`error\tlistener: ${line}`),
+      originalDestination,
+    });
     const done = new Promise<number>((resolve) => {
       void startAgent({
         xdsAddress: (values['xds-address'] as string | undefined) ?? '127.0.0.1:15010',
@@ -78,6 +84,7 @@ export const proxyCommand: Command = {
         healthPort: portFlag(values, 'health-port', 15021),
         probeHost: values['probe-host'] as string | undefined,
         drainDurationMs: drain,
+        dataPlaneAdmin: dataPlane,
         commandLineOptions: values,
         exit: resolve,
       }).catch((err: Error) => {

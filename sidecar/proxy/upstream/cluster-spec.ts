@@ -118,10 +118,9 @@ export function compileCluster(name: string, c: Obj, issues: Issues): ClusterSpe
   compileProtocol(c, spec, issues);
   if (type === 'EDS' && !eds)
     issues.add('EDS clusters need eds_cluster_config', 'eds_cluster_config');
-  if (
-    (type === 'STATIC' || type === 'STRICT_DNS' || type === 'LOGICAL_DNS') &&
-    c.load_assignment === undefined
-  ) {
+  // A STATIC cluster may have no hosts at all: Istio's BlackHoleCluster is exactly
+  // that, and Envoy accepts it. DNS clusters need names to resolve.
+  if ((type === 'STRICT_DNS' || type === 'LOGICAL_DNS') && c.load_assignment === undefined) {
     issues.add(`${type} clusters need load_assignment`, 'load_assignment');
   }
   if (type === 'LOGICAL_DNS' && spec.endpoints.length > 1)
