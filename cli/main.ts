@@ -10,6 +10,9 @@ export interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   pilot: async () => (await import('./commands/pilot.ts')).pilotCommand,
   proxy: async () => (await import('./commands/proxy.ts')).proxyCommand,
+  'proxy-status': async () => (await import('./commands/proxy-status.ts')).proxyStatusCommand,
+  'proxy-config': async () => (await import('./commands/proxy-config.ts')).proxyConfigCommand,
+  analyze: async () => (await import('./commands/analyze.ts')).analyzeCommand,
   injector: async () => (await import('./commands/injector.ts')).injectorCommand,
   iptables: async () => (await import('./commands/iptables.ts')).iptablesCommand,
 };
