@@ -1,7 +1,8 @@
 // Assembles pilot: a config source fills the store; every change becomes a push
 // request to the ADS server, which debounces, builds the PushContext once and
 // pushes what changed to the proxies it affects. One direction, no back and forth.
-import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startCaServer, type RunningCaServer } from './ca/index.ts';
 import type { ConfigDiagnostic, ConfigEvent, ConfigSource } from './config/types.ts';
 import { FileConfigSource } from './config/file-source.ts';
 import { KubeConfigSource } from './config/kube-source.ts';
@@ -23,6 +24,10 @@ export interface PilotOptions {
   host?: string;
   xdsPort?: number;
   monitoringPort?: number;
+  /** xDS and the mesh CA over TLS (Istio's 15012); undefined leaves it off. */
+  xdsTlsPort?: number;
+  /** The CA: where a self-signed root is kept (file mode), or a plugged-in `cacerts` dir. */
+  ca?: { stateDir?: string; cacertsDir?: string; bootstrapTokensFile?: string };
   debounceMs?: number;
   debounceMaxMs?: number;
   mesh?: Partial<MeshConfig>;
@@ -31,6 +36,10 @@ export interface PilotOptions {
 
 export interface RunningPilot {
   xdsPort: number;
+  /** The TLS port serving xDS and the CA, when enabled. */
+  xdsTlsPort?: number;
+  /** PEM of the mesh root certificate, when the CA runs. */
+  rootCertPem?: string;
   monitoringPort: number;
   /** The config problems currently in force, one line each. */
   diagnostics(): string[];
@@ -46,6 +55,12 @@ const stderrLog: XdsLogger = {
   warn: (m) => console.error(`warn\t${m}`),
   error: (m) => console.error(`error\t${m}`),
 };
+
+function defaultKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
 
 export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
   if (!options.configDir === !options.kube) throw new Error('pilot needs exactly one config source: a config dir or kube');
@@ -79,20 +94,40 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
 
   const xdsPort = await xds.listen(`${host}:${options.xdsPort ?? 15010}`);
   let monitoring: MonitoringServer;
+  let caServer: RunningCaServer | undefined;
   try {
+    if (options.xdsTlsPort !== undefined) {
+      caServer = await startCaServer({
+        host,
+        port: options.xdsTlsPort,
+        trustDomain: options.mesh?.trustDomain,
+        stateDir: options.ca?.stateDir,
+        cacertsDir: options.ca?.cacertsDir,
+        bootstrapTokensFile: options.ca?.bootstrapTokensFile,
+        kube: options.kube ? (options.kubeConfig ?? defaultKubeConfig()) : undefined,
+        services: [(server) => xds.addToServer(server)],
+        log,
+      });
+    }
     monitoring = await startMonitoring(xds, { host, port: options.monitoringPort ?? 15014 });
   } catch (err) {
+    await caServer?.stop();
     await xds.stop();
     throw err;
   }
-  log.info(`pilot: xDS on ${host}:${xdsPort}, monitoring on ${host}:${monitoring.port}`);
+  log.info(
+    `pilot: xDS on ${host}:${xdsPort}${caServer ? `, xDS and CA over TLS on ${host}:${caServer.port}` : ''}, monitoring on ${host}:${monitoring.port}`,
+  );
 
   return {
     xdsPort,
+    xdsTlsPort: caServer?.port,
+    rootCertPem: caServer?.rootCertPem(),
     monitoringPort: monitoring.port,
     diagnostics: () => source.status().origins.flatMap((o) => o.diagnostics.map((d) => d.message)),
     async stop() {
       await source.stop();
+      await caServer?.stop();
       await xds.stop();
       await monitoring.close();
     },

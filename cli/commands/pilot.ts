@@ -1,5 +1,7 @@
 // `petrel pilot`: the control plane.
 import { KubeConfig } from '@kubernetes/client-node';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { injectorConfig } from '../../injector/config.ts';
 import { kubeNamespaceLabels } from '../../injector/namespace-labels.ts';
 import { startInjectorServer } from '../../injector/server.ts';
@@ -21,6 +23,9 @@ const FLAGS = {
     'debounce-after': { type: 'string' },
     'debounce-max': { type: 'string' },
     'trust-domain': { type: 'string' },
+    'ca-state-dir': { type: 'string' },
+    cacerts: { type: 'string' },
+    'bootstrap-tokens': { type: 'string' },
   },
   help: [
     '  --config-dir DIR        read and watch Istio/Kubernetes YAML files in DIR (file mode)',
@@ -32,7 +37,10 @@ const FLAGS = {
     '  --debounce-max MS       longest a change waits for a push (default 1000)',
     '  --trust-domain NAME     SPIFFE trust domain (default cluster.local)',
     '  --webhook-port N        also serve the injector and validation webhooks (HTTPS, /inject, /validate)',
-    '  --xds-tls-port N        reserved for xDS and the CA over TLS (not served yet)',
+    '  --xds-tls-port N        xDS and the mesh CA (IstioCertificateService) over TLS (Istio: 15012)',
+    '  --ca-state-dir DIR      file mode: keep the generated root CA here (default ~/.petrel/ca)',
+    '  --cacerts DIR           plugged-in CA: ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem',
+    '  --bootstrap-tokens F    file mode: "token namespace serviceAccount" lines the CA accepts',
   ].join('\n'),
 } as const;
 
@@ -74,9 +82,6 @@ export const pilotCommand: Command = {
     const configDir = values['config-dir'] as string | undefined;
     const kube = values.kube === true;
     if (!configDir === !kube) throw new CliError('give exactly one of --config-dir DIR or --kube');
-    for (const reserved of ['xds-tls-port']) {
-      if (values[reserved] !== undefined) throw new CliError(`--${reserved}: not served by this version of pilot yet`);
-    }
     let pilot;
     try {
       pilot = await startPilot({
@@ -85,6 +90,12 @@ export const pilotCommand: Command = {
         host: (values.host as string | undefined) ?? '127.0.0.1',
         xdsPort: portFlag(values, 'xds-port', 15010),
         monitoringPort: portFlag(values, 'monitoring-port', 15014),
+        xdsTlsPort: values['xds-tls-port'] === undefined ? undefined : portFlag(values, 'xds-tls-port', 15012),
+        ca: {
+          stateDir: kube ? undefined : ((values['ca-state-dir'] as string | undefined) ?? join(homedir(), '.petrel', 'ca')),
+          cacertsDir: values.cacerts as string | undefined,
+          bootstrapTokensFile: values['bootstrap-tokens'] as string | undefined,
+        },
         debounceMs: msFlag(values, 'debounce-after'),
         debounceMaxMs: msFlag(values, 'debounce-max'),
         mesh: values['trust-domain'] ? { trustDomain: values['trust-domain'] as string } : undefined,
