@@ -79,12 +79,13 @@ build_pilot_discovery() {
 }
 
 peers=("$@")
-[ ${#peers[@]} -gt 0 ] || peers=(grpc-xds-client pilot-discovery)
+[ ${#peers[@]} -gt 0 ] || peers=(grpc-xds-client pilot-discovery helm)
 for peer in "${peers[@]}"; do
   case "$peer" in
     grpc-xds-client) build_grpc_xds_client ;;
     pilot-discovery) build_pilot_discovery ;;
-    *) echo "build-peers: unknown peer \"$peer\" (known: grpc-xds-client, pilot-discovery)" >&2; exit 2 ;;
+    helm) bash "$here/peers/build-helm.sh" ;;
+    *) echo "build-peers: unknown peer \"$peer\" (known: grpc-xds-client, pilot-discovery, helm)" >&2; exit 2 ;;
   esac
 done
 echo "build-peers: ${peers[*]} ready in $cache/bin" >&2
