@@ -32,6 +32,12 @@ async function handle<Push extends PushSnapshot>(
     return;
   }
   switch (url.pathname) {
+    // istiod answers /ready once its first push is built; pilot's first push is
+    // dispatched before this server starts, so being up means being ready.
+    case '/ready':
+      res.writeHead(xds.currentPush() ? 200 : 503, { 'content-type': 'text/plain' });
+      res.end(xds.currentPush() ? 'ok\n' : 'no push yet\n');
+      return;
     case '/metrics': {
       const text = await xds.metrics.text();
       res.writeHead(200, { 'content-type': xds.metrics.contentType });
@@ -56,7 +62,7 @@ async function handle<Push extends PushSnapshot>(
     }
     default:
       sendJson(res, 404, {
-        error: `no endpoint ${url.pathname}; try /metrics, /debug/syncz, /debug/config_dump?proxyID=`,
+        error: `no endpoint ${url.pathname}; try /ready, /metrics, /debug/syncz, /debug/config_dump?proxyID=`,
       });
   }
 }

@@ -74,6 +74,11 @@ afterAll(async () => {
 });
 
 describe('proxyless gRPC through pilot-served xDS', () => {
+  it('reports ready on the monitoring port once the first push is built', async () => {
+    const res = await fetch(`http://127.0.0.1:${pilot.monitoringPort}/ready`);
+    expect(res.status).toBe(200);
+  });
+
   it('splits traffic by VirtualService weights within tolerance', async () => {
     const counts = await tally(300);
     expect(Object.keys(counts).sort()).toEqual(['echo-v1', 'echo-v3']);
