@@ -37,6 +37,20 @@ build_grpc_xds_client() {
   ln -sf "$bin" "$cache/bin/grpc-xds-client"
 }
 
+# h2spec, the HTTP/2 conformance tester, at a pinned version.
+H2SPEC_VERSION=v2.2.1+incompatible # h2spec's last release
+build_h2spec() {
+  local bin="$cache/bin/h2spec.$H2SPEC_VERSION"
+  if [ ! -x "$bin" ]; then
+    need_go
+    echo "build-peers: building h2spec $H2SPEC_VERSION" >&2
+    # h2spec has no go.mod (+incompatible), so `go install` must be free to resolve its imports.
+    GOFLAGS=-mod=mod GOBIN="$cache/gobin" nice go install "github.com/summerwind/h2spec/cmd/h2spec@$H2SPEC_VERSION"
+    mv "$cache/gobin/h2spec" "$bin"
+  fi
+  ln -sf "$bin" "$cache/bin/h2spec"
+}
+
 # Istio's control plane at the pinned istio.io/istio commit, built inside the
 # wrapper module peers/istio (its replace directives stand in for pseudo-versions
 # the module proxy refuses) with the patches in that folder applied.
@@ -79,13 +93,15 @@ build_pilot_discovery() {
 }
 
 peers=("$@")
-[ ${#peers[@]} -gt 0 ] || peers=(grpc-xds-client pilot-discovery helm)
+[ ${#peers[@]} -gt 0 ] || peers=(grpc-xds-client pilot-discovery helm h2spec)
 for peer in "${peers[@]}"; do
   case "$peer" in
     grpc-xds-client) build_grpc_xds_client ;;
     pilot-discovery) build_pilot_discovery ;;
     helm) bash "$here/peers/build-helm.sh" ;;
-    *) echo "build-peers: unknown peer \"$peer\" (known: grpc-xds-client, pilot-discovery, helm)" >&2; exit 2 ;;
+    kube) bash "$here/peers/kube/build-kube.sh" ;;
+    h2spec) build_h2spec ;;
+    *) echo "build-peers: unknown peer \"$peer\" (known: grpc-xds-client, pilot-discovery, helm, h2spec)" >&2; exit 2 ;;
   esac
 done
 echo "build-peers: ${peers[*]} ready in $cache/bin" >&2

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const BUILD_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'build-peers.sh');
 
-export type PeerName = 'grpc-xds-client' | 'pilot-discovery';
+export type PeerName = 'grpc-xds-client' | 'pilot-discovery' | 'helm' | 'h2spec';
 
 export function peerCacheDir(): string {
   return process.env.PETREL_INTEROP_CACHE ?? join(homedir(), '.cache', 'petrel-interop');
