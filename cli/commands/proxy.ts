@@ -3,6 +3,23 @@
 import { startAgent } from '../../sidecar/agent/agent.ts';
 import { originalDestination } from '../../sidecar/capture/original-dst.ts';
 import { ProxyDataPlane } from '../../sidecar/proxy/data-plane.ts';
+import {
+  attachTelemetry,
+  TELEMETRY_FLAG_HELP,
+  TELEMETRY_FLAG_OPTIONS,
+  telemetryConfigFromFlags,
+  type ProxyTelemetry,
+} from './proxy-telemetry.ts';
+import {
+  IDENTITY_FLAG_HELP,
+  IDENTITY_FLAG_OPTIONS,
+  identityConfigFromFlags,
+  startProxyIdentity,
+  xdsCredentials,
+} from './proxy-identity.ts';
+import { buildNodeIdentity } from '../../sidecar/agent/node-identity.ts';
+import { SecretMerge } from '../../sidecar/identity/secret-merge.ts';
+import type { WorkloadIdentity } from '../../sidecar/identity/workload-identity.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags, portFlag } from '../flags.ts';
 import type { Command } from '../main.ts';
@@ -23,6 +40,9 @@ const FLAGS = {
     'health-port': { type: 'string' },
     'probe-host': { type: 'string' },
     'drain-duration': { type: 'string' },
+    'bind-ip': { type: 'string' },
+    ...TELEMETRY_FLAG_OPTIONS,
+    ...IDENTITY_FLAG_OPTIONS,
   },
   help: [
     '  --role sidecar|router     sidecar next to an app, or a gateway (default sidecar)',
@@ -37,6 +57,10 @@ const FLAGS = {
     '  --health-port N           /healthz/ready (default 15021)',
     '  --probe-host ADDR         address of the health and status ports (default 0.0.0.0)',
     '  --drain-duration MS       longest drain on SIGTERM (default 5000)',
+    '  --bind-ip IP              bind listeners configured on 0.0.0.0/::/127.0.0.1/::1 on IP instead',
+    '                            (several proxies on one host without network namespaces: petrel local)',
+    TELEMETRY_FLAG_HELP,
+    IDENTITY_FLAG_HELP,
   ].join('\n'),
 } as const;
 
@@ -59,38 +83,105 @@ export const proxyCommand: Command = {
     if (role !== 'sidecar' && role !== 'router') throw new CliError(`--role ${role}: must be sidecar or router`);
     const drain = values['drain-duration'] === undefined ? undefined : Number(values['drain-duration']);
     if (drain !== undefined && !(drain >= 0)) throw new CliError(`--drain-duration ${String(values['drain-duration'])}: must be milliseconds`);
+    const telemetryConfig = telemetryConfigFromFlags(values);
+    const xdsAddress = (values['xds-address'] as string | undefined) ?? '127.0.0.1:15010';
+    const identityConfig = identityConfigFromFlags(values, xdsAddress);
+    const credentials = xdsCredentials(identityConfig);
+    const probeHost = values['probe-host'] as string | undefined;
     const dataPlane = new ProxyDataPlane({
       // Bind failures surface after applyConfig returns (binding is asynchronous), so
       // they are logged here rather than NACKed; the rest of the update stays applied.
       onListenerError: (line) => console.error(`error\tlistener: ${line}`),
       originalDestination,
+      bindIp: values['bind-ip'] as string | undefined,
+      // Without a CA there is no certificate: auto mTLS falls back to plaintext.
+      workloadIdentity: identityConfig.ca !== undefined,
     });
+    // The workload certificate (`default`, `ROOTCA`) and pilot's Secrets reach the data
+    // path through one merge; the agent gets the xDS side of it.
+    const secrets = new SecretMerge(dataPlane);
+    const nodeOptions = {
+      role: role as 'sidecar' | 'router',
+      nodeId: values['node-id'] as string | undefined,
+      podName: values['pod-name'] as string | undefined,
+      namespace: values.namespace as string | undefined,
+      ips: values.ip ? String(values.ip).split(',') : undefined,
+      labels: parseLabels(values.labels as string | undefined),
+      serviceAccount: values['service-account'] as string | undefined,
+    };
+    const identityLog = {
+      debug: () => {},
+      info: (l: string) => console.error(`info\t${l}`),
+      warn: (l: string) => console.error(`warn\t${l}`),
+      error: (l: string) => console.error(`error\t${l}`),
+    };
+    // As Istio's agent does, the certificate comes first: mTLS chains would refuse
+    // every connection until it arrived.
+    let workloadIdentity: WorkloadIdentity | undefined;
+    try {
+      workloadIdentity = await startProxyIdentity(
+        identityConfig,
+        buildNodeIdentity(nodeOptions),
+        secrets.identity,
+        identityLog,
+      );
+    } catch (err) {
+      throw new CliError(`identity: ${(err as Error).message}`);
+    }
+    // startAgent builds the node telemetry labels its metrics with, so telemetry is
+    // made once it returns; the agent's servers reach it through these closures.
+    let wired: ProxyTelemetry | undefined;
+    const telemetry = () => {
+      if (!wired) throw new Error('telemetry is not started yet');
+      return wired.telemetry;
+    };
+    const startedAt = new Date();
+    let failed = false;
     const done = new Promise<number>((resolve) => {
+      const finish = (code: number) => {
+        workloadIdentity?.stop();
+        // Flush the access log and spans before the process goes.
+        void (wired?.close() ?? Promise.resolve()).finally(() => resolve(failed ? 1 : code));
+      };
       void startAgent({
-        xdsAddress: (values['xds-address'] as string | undefined) ?? '127.0.0.1:15010',
-        dataPlane,
+        xdsAddress,
+        dataPlane: secrets.xds,
+        credentials,
         delta: values.delta === true,
-        identity: {
-          role,
-          nodeId: values['node-id'] as string | undefined,
-          podName: values['pod-name'] as string | undefined,
-          namespace: values.namespace as string | undefined,
-          ips: values.ip ? String(values.ip).split(',') : undefined,
-          labels: parseLabels(values.labels as string | undefined),
-          serviceAccount: values['service-account'] as string | undefined,
-        },
+        identity: { ...nodeOptions, prometheusPort: telemetryConfig.statsPort },
         adminPort: portFlag(values, 'admin-port', 15000),
         statusPort: portFlag(values, 'status-port', 15020),
         healthPort: portFlag(values, 'health-port', 15021),
-        probeHost: values['probe-host'] as string | undefined,
+        probeHost,
         drainDurationMs: drain,
         dataPlaneAdmin: dataPlane,
         commandLineOptions: values,
-        exit: resolve,
-      }).catch((err: Error) => {
-        console.error(`petrel proxy: ${err.message}`);
-        resolve(1);
-      });
+        prometheus: (stats) => telemetry().prometheus(stats),
+        metrics: (req) => telemetry().statusMetrics(req),
+        exit: finish,
+      }).then(
+        async (agent) => {
+          try {
+            wired = await attachTelemetry({
+              dataPlane,
+              agent,
+              config: telemetryConfig,
+              startedAt,
+              statsHost: probeHost,
+              log: { warn: (l) => console.error(`warn\t${l}`), error: (l) => console.error(`error\t${l}`) },
+            });
+          } catch (err) {
+            console.error(`petrel proxy: ${(err as Error).message}`);
+            failed = true;
+            await agent.shutdown('telemetry failed to start');
+          }
+        },
+        (err: Error) => {
+          console.error(`petrel proxy: ${err.message}`);
+          workloadIdentity?.stop();
+          resolve(1);
+        },
+      );
     });
     return done;
   },

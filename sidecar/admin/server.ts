@@ -61,17 +61,25 @@ function durationSeconds(ms: number): string {
   return `${Math.floor(ms / 1000)}s`;
 }
 
+/**
+ * The server's own stats (/stats, and envoy_* in /stats/prometheus): the agent's and
+ * the data path's. Exported so the stats port (15090) renders the same set.
+ */
+export function serverStats(
+  sources: Pick<AdminSources, 'xds' | 'serverState' | 'startedAt' | 'dataPlane'>,
+): Stat[] {
+  const status = sources.xds.status();
+  const uptime = (Date.now() - sources.startedAt.getTime()) / 1000;
+  return [
+    ...agentStats(status, sources.serverState(), uptime),
+    ...(sources.dataPlane?.stats?.() ?? []),
+  ];
+}
+
 export function startAdminServer(options: AdminServerOptions): Promise<ListeningServer> {
   const { sources } = options;
   const version = options.version ?? `petrel/0.1.0/Clean/RELEASE/node-${process.versions.node}`;
-  const allStats = (): Stat[] => {
-    const status = sources.xds.status();
-    const uptime = (Date.now() - sources.startedAt.getTime()) / 1000;
-    return [
-      ...agentStats(status, sources.serverState(), uptime),
-      ...(sources.dataPlane?.stats?.() ?? []),
-    ];
-  };
+  const allStats = (): Stat[] => serverStats(sources);
   const loggersText = () =>
     `active loggers:\n${sources.logs
       .levels()
@@ -196,7 +204,7 @@ export function startAdminServer(options: AdminServerOptions): Promise<Listening
   };
 
   async function prometheus(): Promise<string> {
-    return sources.prometheus ? await sources.prometheus() : statsPrometheus(allStats());
+    return sources.prometheus ? await sources.prometheus(allStats()) : statsPrometheus(allStats());
   }
 
   const helpText = () =>

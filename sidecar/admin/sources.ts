@@ -47,8 +47,11 @@ export interface AdminSources {
   /** POST /quitquitquit: start the drain-and-exit sequence. */
   quit(): void;
   dataPlane?: DataPlaneAdminProvider;
-  /** Replaces the default `/stats/prometheus` rendering (the telemetry hook). */
-  prometheus?(): Promise<string> | string;
+  /**
+   * Replaces the default `/stats/prometheus` rendering (the telemetry hook); `stats`
+   * are the server's own (Envoy-named) stats, rendered next to istio_* as Envoy does.
+   */
+  prometheus?(stats: Iterable<Stat>): Promise<string> | string;
   /** Shown by /server_info as command_line_options. */
   commandLineOptions?: Readonly<Record<string, unknown>>;
   /** Shown in the bootstrap dump: the admin address, the xDS cluster. */

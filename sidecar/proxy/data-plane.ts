@@ -8,16 +8,31 @@ import type { Obj } from './config/values.ts';
 import { ListenerManager } from './listener/listener-manager.ts';
 import type { RequestCompleteHook } from './record.ts';
 import { compileRouteConfiguration, type RouteTable } from './route/route-table.ts';
-import type { OriginalDestinationResolver, ProxyRuntime } from './runtime.ts';
+import {
+  bindAddressFor,
+  type OriginalDestinationResolver,
+  type ProxyRuntime,
+  type TelemetryHooks,
+} from './runtime.ts';
+import { SecretStore } from './tls/secret-store.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
 
 export interface DataPlaneOptions {
   /** Telemetry's hook: called once per finished request or TCP connection. */
   onRequestComplete?: RequestCompleteHook;
+  /** Telemetry's per-request header and TCP hooks (runtime.ts TelemetryHooks). */
+  telemetry?: TelemetryHooks;
   /** SO_ORIGINAL_DST lookup from the capture work; without it no socket counts as redirected. */
   originalDestination?: OriginalDestinationResolver;
   /** Listener bind failures found after applyConfig returned (see applyConfigAsync). */
   onListenerError?: (line: string) => void;
+  /** Bind wildcard and loopback listeners on this address instead (runtime.ts bindAddressFor). */
+  bindIp?: string;
+  /**
+   * False for a proxy without a mesh CA: it will never have the workload certificate,
+   * so auto mTLS falls back to plaintext (tls/secret-store.ts). Default true.
+   */
+  workloadIdentity?: boolean;
 }
 
 /** Runtime facts for the admin server (sidecar/admin/sources.ts DataPlaneAdminProvider). */
@@ -28,19 +43,26 @@ export interface BoundListener {
 }
 
 export class ProxyDataPlane implements DataPlane {
-  readonly clusters = new ClusterManager();
+  /** SDS secrets (the workload identity's and pilot's, merged by sidecar/identity SecretMerge). */
+  readonly secrets: SecretStore;
+  readonly clusters: ClusterManager;
   private routes = new Map<string, RouteTable>();
   private readonly runtime: ProxyRuntime;
   private readonly listenersMgr: ListenerManager;
   private lastListenerSettle: Promise<string[]> = Promise.resolve([]);
 
   constructor(options: DataPlaneOptions = {}) {
+    this.secrets = new SecretStore({ workloadIdentity: options.workloadIdentity });
+    this.clusters = new ClusterManager(this.secrets);
     const self = this;
     this.runtime = {
       clusters: this.clusters,
+      secrets: this.secrets,
       routeTable: (name) => self.routes.get(name),
       onRequestComplete: options.onRequestComplete,
+      telemetry: options.telemetry,
       originalDestination: safeResolver(options.originalDestination),
+      bindAddress: bindAddressFor(options.bindIp),
     };
     this.listenersMgr = new ListenerManager(this.runtime, options.onListenerError ?? (() => {}));
   }
@@ -48,6 +70,11 @@ export class ProxyDataPlane implements DataPlane {
   /** Telemetry may attach after construction; the hook is read per request. */
   set onRequestComplete(hook: RequestCompleteHook | undefined) {
     this.runtime.onRequestComplete = hook;
+  }
+
+  /** Likewise the per-request telemetry hooks. */
+  set telemetry(hooks: TelemetryHooks | undefined) {
+    this.runtime.telemetry = hooks;
   }
 
   applyConfig(typeUrl: string, resources: ReadonlyMap<string, EnvoyResource>): ApplyResult {
@@ -65,8 +92,8 @@ export class ProxyDataPlane implements DataPlane {
         return { errors };
       }
       case TypeUrl.Secret:
-        // Secrets only matter to TLS transport sockets, which listeners and clusters reject for now.
-        return { errors: [] };
+        // TLS contexts read secrets at handshake time: new connections get the new set.
+        return { errors: this.secrets.apply(res) };
       default:
         return { errors: [`${typeUrl}: this data path does not take this resource type`] };
     }
@@ -109,7 +136,7 @@ export class ProxyDataPlane implements DataPlane {
       .flatMap((l) => (l.boundAddress ? [{ name: l.name, ...l.boundAddress }] : []));
   }
 
-  /** Per-host facts for /clusters: active requests and outlier ejection. */
+  /** Per-host facts for /clusters: request and connection counts, active requests, outlier ejection. */
   hostRuntime(
     cluster: string,
     hostAddress: string,
@@ -117,7 +144,7 @@ export class ProxyDataPlane implements DataPlane {
     const h = this.clusters.get(cluster)?.hosts.find((x) => x.key === hostAddress);
     if (!h) return undefined;
     return {
-      stats: { rq_active: h.activeRequests },
+      stats: { rq_active: h.activeRequests, rq_total: h.rqTotal, cx_total: h.cxTotal },
       healthFlags: h.ejected ? ['failed_outlier_check'] : [],
     };
   }

@@ -30,6 +30,9 @@ export type ResponseFlag =
   | 'OM'
   | 'UAEX';
 
+/** envoy.config.core.v3.TrafficDirection, as telemetry names it ('' for UNSPECIFIED). */
+export type TrafficDirection = 'inbound' | 'outbound' | '';
+
 export class RequestRecord {
   /** Date.now() at the start, for access-log timestamps. */
   readonly startTime: number;
@@ -63,6 +66,37 @@ export class RequestRecord {
   upstreamServiceTime: number | undefined = undefined;
   /** ms from start to the end of the response (or connection), set at completion. */
   duration = 0;
+
+  // What telemetry reads beyond the above (sidecar/telemetry/record.ts RecordExtras),
+  // declared here so every record has the same shape from its first line.
+  /** Listener.traffic_direction; '' when the listener does not say. */
+  direction: TrafficDirection = '';
+  /** The request's content-type is application/grpc*. */
+  grpc = false;
+  /** x-forwarded-for and x-envoy-original-path as sent upstream, for access logs. */
+  forwardedFor = '';
+  originalPath = '';
+  /** route.decorator.operation, the span name when set. */
+  operationName = '';
+  /** "ip:port" of the upstream connection's local end ('' when the pool does not tell). */
+  upstreamLocalAddress = '';
+  /** SNI of the downstream TLS connection. */
+  requestedServerName = '';
+  upstreamTransportFailureReason = '';
+  connectionTerminationDetails = '';
+  /**
+   * Headers plus body on the wire; undefined until the data path measures them, so
+   * telemetry falls back to the body counts above.
+   */
+  wireBytesReceived: number | undefined = undefined;
+  wireBytesSent: number | undefined = undefined;
+  /** URI SANs of the mTLS connection: the peer's and ours ('' without mTLS). */
+  peerPrincipal = '';
+  localPrincipal = '';
+  /** Set by telemetry: the peer's workload from the metadata exchange (opaque here). */
+  peer: unknown = undefined;
+  /** Set by telemetry: the request's span when sampled (opaque here). */
+  span: unknown = undefined;
 
   constructor(listenerName: string, protocol: string, startMono: number) {
     this.startTime = Date.now();

@@ -4,6 +4,9 @@ import type { Issues } from '../config/issues.ts';
 import { anyTypeName, asArray, asObj, asString, isObj, type Obj } from '../config/values.ts';
 import { corsFactory } from './cors.ts';
 import { faultFactory } from './fault.ts';
+import { jwtAuthnFactory } from './jwt-authn.ts';
+import { localRateLimitFactory } from './local-ratelimit.ts';
+import { rbacFactory } from './rbac.ts';
 import type { HttpFilter, HttpFilterFactory } from './types.ts';
 
 export const ROUTER_TYPE = 'envoy.extensions.filters.http.router.v3.Router';
@@ -12,6 +15,9 @@ const FILTER_CONFIG = 'envoy.config.route.v3.FilterConfig';
 const factories = new Map<string, HttpFilterFactory>([
   [faultFactory.typeName, faultFactory],
   [corsFactory.typeName, corsFactory],
+  [jwtAuthnFactory.typeName, jwtAuthnFactory],
+  [rbacFactory.typeName, rbacFactory],
+  [localRateLimitFactory.typeName, localRateLimitFactory],
 ]);
 
 const perRouteCompilers = new Map<string, (c: Obj, issues: Issues) => unknown>();

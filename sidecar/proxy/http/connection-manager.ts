@@ -60,7 +60,7 @@ export class HttpConnectionManager implements DecodeResumer {
       req.method ?? 'GET',
       authority,
       path,
-      'http',
+      conn.tls ? 'https' : 'http',
       headers,
       hasBody ? req : null,
     );
@@ -151,11 +151,24 @@ export class HttpConnectionManager implements DecodeResumer {
     rec.downstreamRemotePort = ctx.conn.remotePort;
     rec.downstreamLocalAddress = ctx.conn.localAddress;
     rec.downstreamLocalPort = ctx.conn.localPort;
+    const tlsInfo = ctx.conn.tls;
+    if (tlsInfo) {
+      rec.peerPrincipal = tlsInfo.peerPrincipal;
+      rec.localPrincipal = tlsInfo.localPrincipal;
+      rec.requestedServerName = tlsInfo.serverName;
+    }
     const ua = ctx.headers['user-agent'];
     if (typeof ua === 'string') rec.userAgent = ua;
     const cl = ctx.headers['content-length'];
     if (typeof cl === 'string') rec.bytesReceived = Number(cl) || 0;
     rec.requestId = applyEnvoyRequestHeaders(ctx.headers, cfg, ctx.conn.remoteAddress, ctx.scheme);
+    rec.direction = ctx.conn.direction ?? '';
+    rec.grpc = ctx.isGrpc;
+    const xff = ctx.headers['x-forwarded-for'];
+    if (xff !== undefined) rec.forwardedFor = Array.isArray(xff) ? xff.join(',') : xff;
+    // Before routing, with the direction taken from the listener: requests no route
+    // takes (404 NR) still exchange peer metadata and get a span, as in Envoy.
+    this.runtime.telemetry?.onRequestHeaders(rec, ctx.headers);
     const table =
       cfg.routes.kind === 'inline' ? cfg.routes.table : this.runtime.routeTable(cfg.routes.name);
     const route = table?.route(ctx);
@@ -168,6 +181,7 @@ export class HttpConnectionManager implements DecodeResumer {
     ctx.route = route;
     rec.routeName = route.name;
     rec.virtualHostName = route.virtualHost.name;
+    if (route.operation !== undefined) rec.operationName = route.operation;
     const action = route.action;
     if (action.kind === 'route') {
       let name = action.cluster;
@@ -226,6 +240,8 @@ export class HttpConnectionManager implements DecodeResumer {
       return;
     }
     prepareUpstreamRequest(ctx, action);
+    const originalPath = ctx.headers['x-envoy-original-path'];
+    if (typeof originalPath === 'string') ctx.record.originalPath = originalPath;
     let hash: number | undefined;
     if (action.hashPolicies.length > 0) {
       hash = requestHash(action.hashPolicies, ctx, (p, value) => {

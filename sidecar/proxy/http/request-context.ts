@@ -4,10 +4,11 @@
 import type { Readable } from 'node:stream';
 import type { HttpFilterContext, LocalReplyOptions } from '../filters/types.ts';
 import { DISABLED } from '../filters/registry.ts';
-import type { RequestRecord } from '../record.ts';
+import type { RequestRecord, TrafficDirection } from '../record.ts';
 import { applyMutations } from '../route/header-mutation.ts';
 import type { CompiledRoute, RequestView, WeightedCluster } from '../route/types.ts';
 import type { OriginalDestination, ProxyRuntime } from '../runtime.ts';
+import type { DownstreamTlsInfo } from '../tls/downstream.ts';
 import type { HeaderMap } from '../upstream/types.ts';
 import type { Responder } from './downstream.ts';
 import { applyServerHeader, stripResponseHopByHop } from './envoy-headers.ts';
@@ -22,6 +23,10 @@ export interface ConnectionInfo {
   localPort: number;
   /** Where the client meant to connect: the original destination if redirected, else the local address. */
   destination: OriginalDestination;
+  /** The listener's traffic_direction, for telemetry's reporter ('' or absent when unspecified). */
+  direction?: TrafficDirection;
+  /** Set when the filter chain terminated TLS: identities, SNI and ALPN of the handshake. */
+  tls?: DownstreamTlsInfo;
 }
 
 /** Resumes the decode path after a filter paused it (implemented by the connection manager). */
@@ -179,6 +184,9 @@ export class RequestContext implements RequestView, HttpFilterContext {
     trailers: boolean,
   ): void {
     stripResponseHopByHop(headers);
+    // First, so encoder filters and the route's mutations see (and may still
+    // change) the headers the metadata exchange adds or takes out.
+    this.runtime.telemetry?.onResponseHeaders(this.record, headers);
     const filters = this.hcm.filters;
     for (let i = filters.length - 1; i >= 0; i--) {
       const f = filters[i]!;

@@ -165,6 +165,7 @@ export class RouterFlow implements UpstreamHandler {
     this.host = host;
     this.tried.push(host);
     host.activeRequests++;
+    host.rqTotal++;
     const rec = ctx.record;
     rec.attemptCount++;
     rec.upstreamHost = host.key;
@@ -233,6 +234,11 @@ export class RouterFlow implements UpstreamHandler {
     if (this.done) return;
     const host = this.host!;
     const ctx = this.ctx;
+    if (host.transport && ctx.record.direction !== 'inbound') {
+      // The client side of mTLS: telemetry's source and destination principals.
+      ctx.record.localPrincipal = host.transport.localPrincipal;
+      ctx.record.peerPrincipal = host.peerPrincipal;
+    }
     const serviceTime = performance.now() - this.upstreamStart;
     if (this.perTry) {
       clearTimeout(this.perTry);

@@ -1,12 +1,13 @@
 // HTTP/1.1 Upgrade (websocket): after routing, the request head is replayed to the
 // chosen upstream host over a fresh TCP connection and the two sockets are joined;
 // the upstream's 101 (or refusal) passes through unchanged.
-import net from 'node:net';
+import type net from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import type { Cluster } from '../upstream/cluster.ts';
 import type { HeaderMap } from '../upstream/types.ts';
 import type { Responder } from './downstream.ts';
 import { LocalBody } from './local-reply.ts';
+import { connectUpstream } from '../tls/upstream.ts';
 import type { RequestContext } from './request-context.ts';
 
 /** Writes local replies straight onto an upgrade request's socket. */
@@ -93,8 +94,21 @@ export function tunnel(ctx: RequestContext, cluster: Cluster, hash: number | und
   const rec = ctx.record;
   rec.upstreamHost = host.key;
   rec.attemptCount = 1;
-  const upstream = net.connect({ host: host.address, port: host.port });
+  const o = host.options;
+  const { socket: upstream, readyEvent } = connectUpstream(
+    o.transport,
+    {
+      host: host.address,
+      port: host.port,
+      localAddress: o.sourceAddress,
+      sni: o.sni,
+      sanDns: o.sanDns,
+    },
+    o.onPeer,
+  );
   host.activeRequests++;
+  host.rqTotal++;
+  host.cxTotal++;
   let connected = false;
   const timer = setTimeout(
     () => upstream.destroy(new Error('connect timeout')),
@@ -108,7 +122,7 @@ export function tunnel(ctx: RequestContext, cluster: Cluster, hash: number | und
     for (const one of Array.isArray(v) ? v : [v]) head += `${k}: ${one}\r\n`;
   }
   head += '\r\n';
-  upstream.once('connect', () => {
+  upstream.once(readyEvent, () => {
     connected = true;
     clearTimeout(timer);
     upstream.write(head);

@@ -31,11 +31,22 @@ export interface ConnectionFacts {
   sourcePort: number;
   transport: string;
   application: string | undefined;
+  /** TLS: the ClientHello's SNI. */
+  serverName?: string;
+  /** TLS: the ALPN protocols the client offers (matched instead of `application`). */
+  applicationProtocols?: readonly string[];
 }
 
 export function compileChainMatch(m: Obj | undefined, issues: Issues): ChainMatch {
   const o = m ?? {};
-  const serverNames = asArray(o.server_names).map(String);
+  const serverNames = asArray(o.server_names).map((n) => String(n).toLowerCase());
+  serverNames.forEach((n, i) => {
+    if (n === '*' || (n.includes('*') && !/^\*\.[^*]+$/.test(n)))
+      issues.add(
+        `server name ${n} is not supported: only whole-label wildcards like *.example.com`,
+        `server_names[${i}]`,
+      );
+  });
   const sourceType = (asString(o.source_type) ?? 'ANY') as ChainMatch['sourceType'];
   return {
     destinationPort: wrappedNumber(o.destination_port),
@@ -99,6 +110,22 @@ function isLoopbackOrSame(src: string, dst: string): boolean {
 }
 
 /**
+ * How well a chain's server_names fit the SNI: an exact name beats any wildcard, and
+ * a longer wildcard suffix beats a shorter one (www.example.com, then *.example.com,
+ * then *.com); -1 when none fits or the connection has no SNI.
+ */
+function serverNameScore(names: readonly string[], sni: string | undefined): number {
+  if (!sni) return -1;
+  let best = -1;
+  for (const n of names) {
+    if (n === sni) return Number.MAX_SAFE_INTEGER;
+    if (n.startsWith('*.') && sni.endsWith(n.slice(1)) && sni.length > n.length - 1)
+      best = Math.max(best, n.length);
+  }
+  return best;
+}
+
+/**
  * Picks the index of the chain for a connection, or -1. Each stage keeps the chains
  * with the most specific matching value; if none has one, those without the criterion.
  */
@@ -122,15 +149,17 @@ export function selectChain(matches: readonly ChainMatch[], f: ConnectionFacts):
   stage((m) =>
     m.destinationIps.length === 0 ? undefined : longestPrefix(m.destinationIps, f.destinationIp),
   );
-  // SNI is only known for TLS, which this proxy does not terminate: chains that need a name never match.
-  stage((m) => (m.serverNames.length === 0 ? undefined : -1));
+  stage((m) =>
+    m.serverNames.length === 0 ? undefined : serverNameScore(m.serverNames, f.serverName),
+  );
   stage((m) =>
     m.transportProtocol === undefined ? undefined : m.transportProtocol === f.transport ? 1 : -1,
   );
+  const offered = f.applicationProtocols ?? (f.application !== undefined ? [f.application] : []);
   stage((m) =>
     m.applicationProtocols.length === 0
       ? undefined
-      : f.application !== undefined && m.applicationProtocols.includes(f.application)
+      : offered.some((p) => m.applicationProtocols.includes(p))
         ? 1
         : -1,
   );

@@ -13,7 +13,10 @@ import {
 import { compileHcm, HCM_TYPE, type HcmConfig } from '../http/hcm-config.ts';
 import { compileTcpProxy, TCP_PROXY_TYPE, type TcpProxyConfig } from '../tcp/tcp-proxy.ts';
 import { parseSocketAddress } from '../upstream/endpoints.ts';
+import type { TrafficDirection } from '../record.ts';
 import { compileChainMatch, needsInspection, type ChainMatch } from './filter-chain-match.ts';
+import type { DownstreamTlsSpec } from '../tls/context-spec.ts';
+import { compileDownstreamTransport } from '../tls/transport-socket.ts';
 
 export type ChainKind =
   { kind: 'http'; config: HcmConfig } | { kind: 'tcp'; config: TcpProxyConfig };
@@ -22,6 +25,8 @@ export interface ChainSpec {
   name: string;
   match: ChainMatch;
   terminal: ChainKind;
+  /** The chain's DownstreamTlsContext; undefined for plaintext (raw_buffer). */
+  tls: DownstreamTlsSpec | undefined;
 }
 
 export interface ListenerSpec {
@@ -37,11 +42,12 @@ export interface ListenerSpec {
   defaultChain: ChainSpec | undefined;
   inspect: boolean;
   inspectTimeoutMs: number;
+  /** traffic_direction, for telemetry's reporter (source on OUTBOUND, destination on INBOUND). */
+  direction: TrafficDirection;
   /** The resource as received, to tell an unchanged listener from an updated one. */
   source: string;
 }
 
-const RAW_BUFFER = 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
 const LISTENER_FILTERS = new Map([
   ['envoy.extensions.filters.listener.original_dst.v3.OriginalDst', 'original_dst'],
   ['envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector', 'tls_inspector'],
@@ -111,6 +117,7 @@ export function compileListener(
       inspect: needsInspection(chains.map((c) => c.match)),
       inspectTimeoutMs:
         durationMs(l.listener_filters_timeout, issues, 'listener_filters_timeout') ?? 15_000,
+      direction: trafficDirection(l.traffic_direction),
       source: JSON.stringify(l),
     },
     errors: [],
@@ -123,12 +130,7 @@ function compileChain(raw: unknown, issues: Issues, fallbackName: string): Chain
     issues.add('expected a FilterChain');
     return undefined;
   }
-  const ts = asObj(c.transport_socket);
-  if (ts) {
-    const t = anyTypeName(ts.typed_config);
-    if (t !== undefined && t !== RAW_BUFFER)
-      issues.add(`transport socket ${t} is not supported yet (plaintext only)`, 'transport_socket');
-  }
+  const tls = compileDownstreamTransport(c.transport_socket, issues.at('transport_socket'));
   const match = compileChainMatch(asObj(c.filter_chain_match), issues.at('filter_chain_match'));
   const filters = asArray(c.filters);
   let terminal: ChainKind | undefined;
@@ -155,5 +157,9 @@ function compileChain(raw: unknown, issues: Issues, fallbackName: string): Chain
       issues.add('needs a terminal filter (http_connection_manager or tcp_proxy)', 'filters');
     return undefined;
   }
-  return { name: asString(c.name) || fallbackName, match, terminal };
+  return { name: asString(c.name) || fallbackName, match, terminal, tls };
+}
+
+function trafficDirection(v: unknown): TrafficDirection {
+  return v === 'INBOUND' ? 'inbound' : v === 'OUTBOUND' ? 'outbound' : '';
 }

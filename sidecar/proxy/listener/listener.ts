@@ -11,12 +11,16 @@ import { TcpProxyHandler } from '../tcp/tcp-proxy.ts';
 import { normalizeIp, selectChain, type ChainMatch } from './filter-chain-match.ts';
 import type { ChainSpec, ListenerSpec } from './listener-spec.ts';
 import { sniff, type Sniffed } from './sniff.ts';
+import { DownstreamTls } from '../tls/downstream.ts';
 import type { ConnectionHandler } from './types.ts';
 
 interface Chains {
   matches: ChainMatch[];
   handlers: ConnectionHandler[];
+  /** Per chain: TLS termination before the handler, or undefined for plaintext. */
+  tls: (DownstreamTls | undefined)[];
   fallback: ConnectionHandler | undefined;
+  fallbackTls: DownstreamTls | undefined;
 }
 
 export class Listener {
@@ -51,8 +55,14 @@ export class Listener {
     return {
       matches: spec.chains.map((c) => c.match),
       handlers: spec.chains.map((c) => this.handlerFor(c)),
+      tls: spec.chains.map((c) => this.tlsFor(c)),
       fallback: spec.defaultChain ? this.handlerFor(spec.defaultChain) : undefined,
+      fallbackTls: spec.defaultChain ? this.tlsFor(spec.defaultChain) : undefined,
     };
+  }
+
+  private tlsFor(c: ChainSpec): DownstreamTls | undefined {
+    return c.tls ? new DownstreamTls(c.tls, this.runtime.secrets) : undefined;
   }
 
   private handlerFor(c: ChainSpec): ConnectionHandler {
@@ -72,7 +82,8 @@ export class Listener {
       });
       server.on('connection', (s: net.Socket) => onConnection(this, s));
       server.once('error', reject);
-      server.listen({ host: this.spec.address, port: this.spec.port, exclusive: true }, () => {
+      const host = this.runtime.bindAddress(this.spec.address);
+      server.listen({ host, port: this.spec.port, exclusive: true }, () => {
         server.removeListener('error', reject);
         server.on('error', () => {});
         const a = server.address() as net.AddressInfo;
@@ -110,6 +121,7 @@ export class Listener {
       localAddress: destination.address,
       localPort: destination.port,
       destination,
+      direction: this.spec.direction,
     };
     const chains = this.chains;
     if (this.spec.inspect)
@@ -130,11 +142,15 @@ export class Listener {
       sourcePort: conn.remotePort,
       transport: sniffed?.transport ?? 'raw_buffer',
       application: sniffed?.application,
+      serverName: sniffed?.serverName,
+      applicationProtocols: sniffed?.transport === 'tls' ? (sniffed.alpn ?? []) : undefined,
     });
     const handler = i >= 0 ? chains.handlers[i] : chains.fallback;
+    const tls = i >= 0 ? chains.tls[i] : chains.fallbackTls;
     if (!handler) {
       const rec = new RequestRecord(conn.listenerName, 'TCP', performance.now());
       rec.addFlag('NFCF');
+      rec.direction = conn.direction ?? '';
       rec.downstreamRemoteAddress = conn.remoteAddress;
       rec.downstreamLocalAddress = conn.localAddress;
       rec.downstreamLocalPort = conn.localPort;
@@ -142,7 +158,28 @@ export class Listener {
       this.runtime.onRequestComplete?.(rec);
       return;
     }
-    handler.handle(socket, conn, sniffed);
+    if (!tls) {
+      handler.handle(socket, conn, sniffed);
+      return;
+    }
+    // A failed handshake (plaintext on a TLS chain, untrusted or wrong client identity)
+    // closes the connection, as Envoy does; there is no request to record.
+    tls.terminate(
+      socket,
+      (secure, info) => {
+        this.sockets.add(secure);
+        secure.once('close', () => this.sockets.delete(secure));
+        // ALPN already named the protocol: no need to sniff the decrypted bytes.
+        const inner: Sniffed | undefined =
+          info.alpn === 'h2'
+            ? { transport: 'raw_buffer', application: 'h2c' }
+            : info.alpn === 'http/1.1'
+              ? { transport: 'raw_buffer', application: 'http/1.1' }
+              : undefined;
+        handler.handle(secure, { ...conn, tls: info }, inner);
+      },
+      () => {},
+    );
   }
 
   /** Stops accepting; existing connections finish their in-flight work. */

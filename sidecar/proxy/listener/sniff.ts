@@ -1,7 +1,9 @@
 // Looks at the first bytes of a connection without consuming them (read() then
 // unshift(), as PLATFORM.md found works for handing the socket to node's HTTP/1.1
 // and HTTP/2 servers afterwards): HTTP/2 prior-knowledge preface, TLS, HTTP/1.x.
+// For TLS it waits for the whole ClientHello, to read SNI and ALPN (tls_inspector).
 import type net from 'node:net';
+import { parseClientHello } from '../tls/client-hello.ts';
 
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -9,12 +11,20 @@ export interface Sniffed {
   transport: 'tls' | 'raw_buffer';
   /** 'h2c' or 'http/1.1' for plaintext HTTP, undefined otherwise (Istio's http_inspector names). */
   application: 'h2c' | 'http/1.1' | undefined;
+  /** TLS: the ClientHello's SNI (lowercase) and ALPN offer. */
+  serverName?: string;
+  alpn?: string[];
 }
 
 const METHODS = ['GET ', 'POST', 'PUT ', 'HEAD', 'DELE', 'OPTI', 'PATC', 'CONN', 'TRAC'];
 
 export function classify(buf: Buffer): Sniffed {
-  if (buf.length > 0 && buf[0] === 0x16) return { transport: 'tls', application: undefined };
+  if (buf.length > 0 && buf[0] === 0x16) {
+    const hello = parseClientHello(buf);
+    return hello.state === 'done'
+      ? { transport: 'tls', application: undefined, serverName: hello.serverName, alpn: hello.alpn }
+      : { transport: 'tls', application: undefined };
+  }
   if (buf.length >= H2_PREFACE.length && buf.subarray(0, H2_PREFACE.length).equals(H2_PREFACE))
     return { transport: 'raw_buffer', application: 'h2c' };
   const head = buf.subarray(0, 4).toString('latin1');
@@ -23,6 +33,7 @@ export function classify(buf: Buffer): Sniffed {
 
 /** Whether `buf` could still grow into something `classify` would decide differently. */
 function undecided(buf: Buffer): boolean {
+  if (buf[0] === 0x16) return parseClientHello(buf).state === 'need-more';
   if (buf.length >= H2_PREFACE.length) return false;
   if (buf.length < 4) return true;
   return H2_PREFACE.subarray(0, buf.length).equals(buf);

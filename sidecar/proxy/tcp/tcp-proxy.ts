@@ -1,7 +1,7 @@
 // envoy.filters.network.tcp_proxy: joins a downstream connection to an upstream
 // host of a cluster (or of one of weighted clusters), with connect attempts,
 // circuit breaking and an idle timeout, and records the connection like a request.
-import net from 'node:net';
+import type net from 'node:net';
 import type { Issues } from '../config/issues.ts';
 import {
   asArray,
@@ -15,10 +15,11 @@ import {
 import type { ConnectionInfo } from '../http/request-context.ts';
 import type { ConnectionHandler } from '../listener/types.ts';
 import { RequestRecord } from '../record.ts';
-import type { ProxyRuntime } from '../runtime.ts';
+import { TCP_PROGRESS_INTERVAL_MS, type ProxyRuntime } from '../runtime.ts';
 import type { Cluster } from '../upstream/cluster.ts';
 import type { Host } from '../upstream/host.ts';
 import { hash32 } from '../upstream/lb/hash.ts';
+import { connectUpstream } from '../tls/upstream.ts';
 
 export const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 
@@ -104,6 +105,12 @@ export class TcpProxyHandler implements ConnectionHandler {
     rec.downstreamRemotePort = conn.remotePort;
     rec.downstreamLocalAddress = conn.localAddress;
     rec.downstreamLocalPort = conn.localPort;
+    rec.direction = conn.direction ?? '';
+    if (conn.tls) {
+      rec.peerPrincipal = conn.tls.peerPrincipal;
+      rec.localPrincipal = conn.tls.localPrincipal;
+      rec.requestedServerName = conn.tls.serverName;
+    }
     const name = this.pickCluster();
     rec.upstreamCluster = name;
     this.open.add(down);
@@ -179,12 +186,27 @@ export class TcpProxyHandler implements ConnectionHandler {
     rec.upstreamHost = host.key;
     rec.attemptCount = attempt;
     host.activeRequests++;
-    const up = net.connect({
-      host: host.address,
-      port: host.port,
-      allowHalfOpen: true,
-      noDelay: true,
-    });
+    host.cxTotal++;
+    const o = host.options;
+    const { socket: up, readyEvent } = connectUpstream(
+      o.transport,
+      {
+        host: host.address,
+        port: host.port,
+        localAddress: o.sourceAddress,
+        sni: o.sni,
+        sanDns: o.sanDns,
+        allowHalfOpen: true,
+      },
+      o.onPeer,
+    );
+    if (o.transport && rec.direction !== 'inbound') {
+      // Client side of mTLS: who we are and whom we reached (telemetry's source/destination principal).
+      up.once('secureConnect', () => {
+        rec.localPrincipal = o.transport!.localPrincipal;
+        rec.peerPrincipal = host.peerPrincipal;
+      });
+    }
     let connected = false;
     let released = false;
     const release = (): void => {
@@ -197,7 +219,7 @@ export class TcpProxyHandler implements ConnectionHandler {
       () => up.destroy(new Error('connect timeout')),
       cluster.spec.connectTimeoutMs,
     );
-    up.once('connect', () => {
+    up.once(readyEvent, () => {
       connected = true;
       clearTimeout(timer);
       cluster.reportResult(host, 200);
@@ -216,6 +238,7 @@ export class TcpProxyHandler implements ConnectionHandler {
       }
       up.pipe(down);
       down.pipe(up);
+      this.reportConnected(down, rec);
     });
     up.on('error', () => {
       clearTimeout(timer);
@@ -242,6 +265,21 @@ export class TcpProxyHandler implements ConnectionHandler {
       }
       up.destroy();
     });
+  }
+
+  /** Telemetry: opened now, then the running byte counts of long connections. */
+  private reportConnected(down: net.Socket, rec: RequestRecord): void {
+    const hooks = this.runtime.telemetry;
+    if (!hooks) return;
+    hooks.onTcpConnected(rec);
+    if (!hooks.onTcpProgress) return;
+    const timer = setInterval(() => {
+      rec.bytesReceived = down.bytesRead;
+      rec.bytesSent = down.bytesWritten;
+      this.runtime.telemetry?.onTcpProgress?.(rec);
+    }, TCP_PROGRESS_INTERVAL_MS);
+    timer.unref();
+    down.once('close', () => clearInterval(timer));
   }
 
   drain(): void {}

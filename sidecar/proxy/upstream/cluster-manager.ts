@@ -6,14 +6,38 @@ import { asString, isObj, type Obj } from '../config/values.ts';
 import { Cluster } from './cluster.ts';
 import { compileCluster, type ClusterSpec } from './cluster-spec.ts';
 import { parseLoadAssignment, type EndpointSpec } from './endpoints.ts';
+import { SecretStore } from '../tls/secret-store.ts';
 
 export class ClusterManager {
   private clusters = new Map<string, Cluster>();
   private sources = new Map<string, string>();
   private assignments = new Map<string, EndpointSpec[]>();
+  private readonly changeListeners = new Set<() => void>();
+  /** Where clusters' TLS transport sockets find their SDS secrets. */
+  readonly secrets: SecretStore;
+
+  constructor(secrets: SecretStore = new SecretStore()) {
+    this.secrets = secrets;
+  }
 
   get(name: string): Cluster | undefined {
     return this.clusters.get(name);
+  }
+
+  /** A cluster's metadata as CDS sent it (`filter_metadata` by filter name). */
+  clusterMetadata(name: string): Record<string, unknown> | undefined {
+    return this.clusters.get(name)?.spec.metadata;
+  }
+
+  /** An upstream host's endpoint metadata as EDS (or the static assignment) sent it; host is "ip:port". */
+  hostMetadata(cluster: string, hostKey: string): Record<string, unknown> | undefined {
+    return this.clusters.get(cluster)?.hosts.find((h) => h.key === hostKey)?.metadata;
+  }
+
+  /** Called after each accepted CDS update (caches keyed on cluster metadata must drop it). */
+  onClustersChanged(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   names(): string[] {
@@ -43,7 +67,7 @@ export class ClusterManager {
         next.set(name, old);
         continue;
       }
-      const c = new Cluster(spec, old);
+      const c = new Cluster(spec, old, this.secrets);
       if (spec.type === 'EDS') c.setEndpoints(this.assignments.get(spec.edsServiceName) ?? []);
       next.set(name, c);
       if (old) retired.push(old);
@@ -52,6 +76,14 @@ export class ClusterManager {
     this.clusters = next;
     this.sources = nextSources;
     for (const c of retired) c.close();
+    // The update is applied by now: a failing listener must not turn it into a NACK.
+    for (const l of this.changeListeners) {
+      try {
+        l();
+      } catch {
+        // listeners report their own failures
+      }
+    }
     return [];
   }
 

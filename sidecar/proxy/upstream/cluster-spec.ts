@@ -1,5 +1,6 @@
 // Compiles an envoy.config.cluster.v3.Cluster into the facts the runtime needs,
 // reporting every field it cannot honour.
+import { isIP } from 'node:net';
 import type { Issues } from '../config/issues.ts';
 import {
   anyTypeName,
@@ -17,6 +18,7 @@ import { DEFAULT_LIMITS, type CircuitBreakerLimits } from './circuit-breaker.ts'
 import { parseLoadAssignment, type EndpointSpec } from './endpoints.ts';
 import type { LbOptions, LbPolicy } from './lb/types.ts';
 import type { OutlierSpec } from './outlier-detector.ts';
+import { compileUpstreamTransports, type UpstreamTransports } from '../tls/transport-socket.ts';
 
 export type ClusterType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS' | 'ORIGINAL_DST';
 export type UpstreamProtocol = 'http1' | 'http2' | 'downstream';
@@ -38,6 +40,19 @@ export interface ClusterSpec {
   endpoints: EndpointSpec[];
   dnsRefreshMs: number;
   dnsFamily: DnsFamily;
+  /** upstream_bind_config.source_address.address, when set. */
+  sourceAddress: string | undefined;
+  /** The cluster's metadata as received (Istio's `filter_metadata.istio.services` is read by telemetry). */
+  metadata: Record<string, unknown> | undefined;
+  /** transport_socket and transport_socket_matches: plaintext or TLS, per endpoint. */
+  transports: UpstreamTransports;
+  /**
+   * upstream_http_protocol_options auto_sni / auto_san_validation. Envoy takes the SNI
+   * from each request's Host; pools here are per host, so the SNI is the endpoint's
+   * DNS name (the Host of the egress requests these options are made for).
+   */
+  autoSni: boolean;
+  autoSanValidation: boolean;
   originalDst: {
     useHttpHeader: boolean;
     headerName: string;
@@ -49,7 +64,6 @@ export interface ClusterSpec {
 const TYPES = new Set(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST']);
 const POLICIES = new Set(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'RING_HASH', 'MAGLEV']);
 const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-const RAW_BUFFER = 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
 
 export function compileCluster(name: string, c: Obj, issues: Issues): ClusterSpec {
   if (c.cluster_type !== undefined)
@@ -68,7 +82,6 @@ export function compileCluster(name: string, c: Obj, issues: Issues): ClusterSpe
     issues.add(`lb_policy ${lbPolicy} is not supported`, 'lb_policy');
     lbPolicy = 'ROUND_ROBIN';
   }
-  checkTransportSockets(c, issues);
   const eds = asObj(c.eds_cluster_config);
   const ring = asObj(c.ring_hash_lb_config) ?? {};
   const common = asObj(c.common_lb_config) ?? {};
@@ -108,6 +121,11 @@ export function compileCluster(name: string, c: Obj, issues: Issues): ClusterSpe
         : parseLoadAssignment(c.load_assignment, issues.at('load_assignment')),
     dnsRefreshMs: durationMs(c.dns_refresh_rate, issues, 'dns_refresh_rate') ?? 5000,
     dnsFamily: (asString(c.dns_lookup_family) ?? 'AUTO') as DnsFamily,
+    sourceAddress: compileBindConfig(c.upstream_bind_config, issues.at('upstream_bind_config')),
+    metadata: asObj(c.metadata),
+    transports: compileUpstreamTransports(c, issues),
+    autoSni: false,
+    autoSanValidation: false,
     originalDst: {
       useHttpHeader: odCfg.use_http_header === true,
       headerName: (asString(odCfg.http_header_name) || 'x-envoy-original-dst-host').toLowerCase(),
@@ -154,6 +172,16 @@ function compileProtocol(c: Obj, spec: ClusterSpec, issues: Issues): void {
         spec.protocol = explicit.http2_protocol_options !== undefined ? 'http2' : 'http1';
       else if (o.use_downstream_protocol_config !== undefined) spec.protocol = 'downstream';
       else if (o.auto_config !== undefined) spec.protocol = 'http1'; // ALPN needs TLS; cleartext auto means HTTP/1.1
+      const up = asObj(o.upstream_http_protocol_options);
+      if (up) {
+        spec.autoSni = up.auto_sni === true;
+        spec.autoSanValidation = up.auto_san_validation === true;
+        if (up.override_auto_sni_header !== undefined)
+          issues.add(
+            'override_auto_sni_header is not supported',
+            `typed_extension_protocol_options["${key}"].upstream_http_protocol_options.override_auto_sni_header`,
+          );
+      }
       const ch = asObj(o.common_http_protocol_options);
       if (ch)
         applyCommon(
@@ -173,21 +201,27 @@ function applyCommon(ch: Obj, spec: ClusterSpec, issues: Issues): void {
   if (idle !== undefined) spec.idleTimeoutMs = idle === 0 ? 0 : idle;
 }
 
-function checkTransportSockets(c: Obj, issues: Issues): void {
-  const ts = asObj(c.transport_socket);
-  if (ts) {
-    const t = anyTypeName(ts.typed_config);
-    if (t !== undefined && t !== RAW_BUFFER)
-      issues.add(`transport socket ${t} is not supported yet (plaintext only)`, 'transport_socket');
-  }
-  asArray(c.transport_socket_matches).forEach((m, i) => {
-    const t = anyTypeName(asObj(asObj(m)?.transport_socket)?.typed_config);
-    if (t !== undefined && t !== RAW_BUFFER)
-      issues.add(
-        `transport socket ${t} is not supported yet (plaintext only)`,
-        `transport_socket_matches[${i}].transport_socket`,
-      );
-  });
+/**
+ * Istio binds inbound clusters to 127.0.0.6 so the capture rules let the proxy's
+ * forwarded traffic reach the app instead of sending it back to 15006. Only the
+ * source IP is honoured: a fixed port would allow one connection per pool.
+ */
+function compileBindConfig(v: unknown, issues: Issues): string | undefined {
+  const bind = asObj(v);
+  if (!bind) return undefined;
+  const src = asObj(bind.source_address);
+  const port = asNumber(src?.port_value) ?? 0;
+  if (port !== 0)
+    issues.add('a fixed source port is not supported (use 0)', 'source_address.port_value');
+  if (asObj(bind.freebind)?.value === true) issues.add('freebind is not supported', 'freebind');
+  for (const f of ['socket_options', 'extra_source_addresses', 'additional_source_addresses'])
+    if (asArray(bind[f]).length > 0) issues.add(`${f} are not supported`, f);
+  if (bind.local_address_selector !== undefined)
+    issues.add('local_address_selector is not supported', 'local_address_selector');
+  const address = asString(src?.address);
+  if (address !== undefined && isIP(address) === 0)
+    issues.add(`source address ${address} is not an IP address`, 'source_address.address');
+  return address && isIP(address) !== 0 ? address : undefined;
 }
 
 function compileCircuitBreakers(v: unknown, issues: Issues): CircuitBreakerLimits {

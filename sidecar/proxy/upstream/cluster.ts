@@ -9,12 +9,16 @@ import { buildPicker } from './lb/index.ts';
 import type { LbContext, LoadBalancer } from './lb/types.ts';
 import { OutlierDetector } from './outlier-detector.ts';
 import type { PoolOptions } from './types.ts';
+import type { SecretStore } from '../tls/secret-store.ts';
+import { TransportSelector } from '../tls/transport-socket.ts';
 
 export class Cluster {
   readonly spec: ClusterSpec;
   readonly name: string;
   readonly breaker: CircuitBreaker;
   readonly poolOptions: PoolOptions;
+  /** Each endpoint's transport socket (plaintext or TLS), from its metadata. */
+  readonly transports: TransportSelector;
   hosts: Host[] = [];
   private lb: LoadBalancer = { choose: () => undefined };
   private readonly outlier: OutlierDetector | null;
@@ -23,13 +27,15 @@ export class Cluster {
   private ready: Promise<void> | null = null;
   private closed = false;
 
-  constructor(spec: ClusterSpec, previous: Cluster | undefined) {
+  constructor(spec: ClusterSpec, previous: Cluster | undefined, secrets: SecretStore) {
     this.spec = spec;
+    this.transports = new TransportSelector(spec.transports, secrets);
     this.name = spec.name;
     this.breaker = new CircuitBreaker(spec.limits);
     this.poolOptions = {
       connectTimeoutMs: spec.connectTimeoutMs,
       idleTimeoutMs: spec.idleTimeoutMs,
+      sourceAddress: spec.sourceAddress,
     };
     this.outlier = spec.outlier
       ? new OutlierDetector(
@@ -75,7 +81,8 @@ export class Cluster {
     const key = `${address}|${p}`;
     let h = this.origDst.get(key);
     if (!h) {
-      h = new Host(endpoint(address, p), this.poolOptions);
+      const spec = endpoint(address, p);
+      h = new Host(spec, this.optionsFor(spec));
       this.origDst.set(key, h);
       this.hosts.push(h);
       if (this.origDst.size === 1) this.startOrigDstCleanup();
@@ -90,23 +97,36 @@ export class Cluster {
 
   setEndpoints(specs: readonly EndpointSpec[], reuse: readonly Host[] = this.hosts): void {
     const byKey = new Map<string, Host>();
-    for (const h of reuse)
-      if (h.sameTransport(this.poolOptions)) byKey.set(`${h.address}|${h.port}`, h);
+    for (const h of reuse) byKey.set(`${h.address}|${h.port}`, h);
     const next: Host[] = [];
     for (const s of specs) {
+      if (next.some((h) => h.address === s.address && h.port === s.port)) continue;
       const key = `${s.address}|${s.port}`;
+      const opts = this.optionsFor(s);
       const existing = byKey.get(key);
-      if (existing) {
+      // A host whose transport changed (tlsMode flipped, new TLS context) gets new connections.
+      if (existing && existing.sameTransport(opts)) {
         byKey.delete(key);
         existing.update(s);
         next.push(existing);
-      } else if (!next.some((h) => h.address === s.address && h.port === s.port)) {
-        next.push(new Host(s, this.poolOptions));
-      }
+      } else next.push(new Host(s, opts));
     }
     if (reuse === this.hosts) for (const h of byKey.values()) h.close();
     this.hosts = next;
     this.rebuild();
+  }
+
+  /** The pool options of one endpoint: the cluster's, plus its transport socket. */
+  private optionsFor(s: EndpointSpec): PoolOptions {
+    const transport = this.transports.forEndpoint(s.metadata);
+    if (!transport) return this.poolOptions;
+    const sni = this.spec.autoSni ? s.hostname : undefined;
+    return {
+      ...this.poolOptions,
+      transport,
+      sni,
+      sanDns: this.spec.autoSanValidation ? (sni ?? s.hostname) : undefined,
+    };
   }
 
   endpointSpecs(): EndpointSpec[] {

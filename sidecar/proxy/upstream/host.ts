@@ -18,6 +18,9 @@ export class Host {
   metadata: Record<string, unknown> | undefined;
 
   activeRequests = 0;
+  /** Envoy's per-host counters, as /clusters prints them: requests (HTTP attempts) and TCP connections. */
+  rqTotal = 0;
+  cxTotal = 0;
   /** Outlier detection state, owned by OutlierDetector. */
   ejected = false;
   ejectedUntil = 0;
@@ -26,6 +29,8 @@ export class Host {
   consecutiveGatewayFailure = 0;
   /** Last time the host was used by ORIGINAL_DST clusters (for cleanup). */
   lastUsed = 0;
+  /** The verified identity (first URI SAN) of the host's latest TLS connection; '' in plaintext. */
+  peerPrincipal = '';
 
   private readonly poolOptions: PoolOptions;
   private h1: UpstreamPool | null = null;
@@ -43,7 +48,19 @@ export class Host {
     this.localityWeight = spec.localityWeight;
     this.priority = spec.priority;
     this.metadata = spec.metadata;
-    this.poolOptions = poolOptions;
+    this.poolOptions = poolOptions.transport
+      ? { ...poolOptions, onPeer: (p) => (this.peerPrincipal = p) }
+      : poolOptions;
+  }
+
+  /** TLS to this host, when its transport socket says so. */
+  get transport(): PoolOptions['transport'] {
+    return this.poolOptions.transport;
+  }
+
+  /** The connection options of this host, for TCP proxying and upgrades. */
+  get options(): PoolOptions {
+    return this.poolOptions;
   }
 
   /** Hosts excluded by EDS health status never receive traffic (Envoy: UNHEALTHY, DRAINING, TIMEOUT). */
@@ -73,7 +90,14 @@ export class Host {
 
   sameTransport(opts: PoolOptions): boolean {
     const o = this.poolOptions;
-    return o.connectTimeoutMs === opts.connectTimeoutMs && o.idleTimeoutMs === opts.idleTimeoutMs;
+    return (
+      o.connectTimeoutMs === opts.connectTimeoutMs &&
+      o.idleTimeoutMs === opts.idleTimeoutMs &&
+      o.sourceAddress === opts.sourceAddress &&
+      o.transport?.key === opts.transport?.key &&
+      o.sni === opts.sni &&
+      o.sanDns === opts.sanDns
+    );
   }
 
   /** Graceful: in-flight requests finish, then connections close. */

@@ -3,6 +3,7 @@
 // response straight into the downstream with backpressure and no extra objects.
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import { connectUpstream, isTlsConnectFailure } from '../tls/upstream.ts';
 import type {
   HeaderMap,
   PoolOptions,
@@ -33,8 +34,11 @@ export class Http1Pool implements UpstreamPool {
   private readonly pool: Pool;
 
   constructor(address: string, port: number, opts: PoolOptions) {
-    this.pool = new Pool(originFor(address, port), {
-      connect: { timeout: opts.connectTimeoutMs },
+    this.pool = new Pool(originFor(address, port, opts.transport ? 'https' : 'http'), {
+      connect: opts.transport
+        ? tlsConnector(address, port, opts)
+        : { timeout: opts.connectTimeoutMs },
+      localAddress: opts.sourceAddress,
       keepAliveTimeout: opts.idleTimeoutMs,
       pipelining: 1,
       // The router owns request timeouts (route timeout, per-try timeout).
@@ -67,6 +71,42 @@ export class Http1Pool implements UpstreamPool {
   close(): void {
     this.pool.close().catch(() => {});
   }
+}
+
+/**
+ * undici's connector replaced for TLS upstreams: the cluster's TLS context decides
+ * SNI, ALPN, client certificate and server verification (undici's own would offer
+ * only http/1.1 and check the host name). ALPN never says h2 here: HTTP/2 clusters
+ * use Http2Pool.
+ */
+function tlsConnector(address: string, port: number, opts: PoolOptions): Pool.Options['connect'] {
+  return (_options, callback) => {
+    const { socket, readyEvent } = connectUpstream(
+      opts.transport,
+      { host: address, port, localAddress: opts.sourceAddress, sni: opts.sni, sanDns: opts.sanDns },
+      opts.onPeer,
+    );
+    let cb: typeof callback | null = callback;
+    const timer = setTimeout(() => {
+      const err = Object.assign(new Error(`connect timeout to ${address}:${port}`), {
+        code: 'UND_ERR_CONNECT_TIMEOUT',
+      });
+      socket.destroy(err);
+    }, opts.connectTimeoutMs);
+    socket.once(readyEvent, () => {
+      clearTimeout(timer);
+      const c = cb;
+      cb = null;
+      c?.(null, socket);
+    });
+    socket.on('error', (err: Error) => {
+      clearTimeout(timer);
+      const c = cb;
+      cb = null;
+      c?.(err, null);
+    });
+    return socket;
+  };
 }
 
 /** One request's undici handler, which is also the attempt's control handle. */
@@ -117,7 +157,9 @@ class H1Attempt implements Dispatcher.DispatchHandler, UpstreamStream {
     if (this.aborted) return;
     const code = (err as { code?: string }).code ?? '';
     const failure: UpstreamFailure =
-      !this.responded && CONNECT_ERRORS.has(code) ? 'connect-failure' : 'reset';
+      !this.responded && (CONNECT_ERRORS.has(code) || isTlsConnectFailure(err))
+        ? 'connect-failure'
+        : 'reset';
     this.handler.onError(failure, err);
   }
 

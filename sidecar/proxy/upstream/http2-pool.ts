@@ -2,8 +2,10 @@
 // lazily and replaced after GOAWAY or close. Trailers and trailers-only responses
 // are reported as such so gRPC survives the hop (PLATFORM.md, "Proxying gRPC").
 import http2 from 'node:http2';
+import net from 'node:net';
 import { ProxyError, ProxyErrorCode } from '../errors.ts';
 import { originFor } from './http1-pool.ts';
+import { connectUpstream } from '../tls/upstream.ts';
 import type {
   HeaderMap,
   PoolOptions,
@@ -28,15 +30,43 @@ export class Http2Pool implements UpstreamPool {
   private readonly all = new Set<SessionEntry>();
   private closed = false;
 
+  private readonly address: string;
+  private readonly port: number;
+
   constructor(address: string, port: number, opts: PoolOptions) {
-    this.origin = originFor(address, port);
+    this.origin = originFor(address, port, opts.transport ? 'https' : 'http');
+    this.address = address;
+    this.port = port;
     this.opts = opts;
   }
 
   private session(): SessionEntry {
     const cur = this.current;
     if (cur && !cur.session.closed && !cur.session.destroyed) return cur;
-    const session = http2.connect(this.origin);
+    const { address: host, port, opts } = this;
+    // Over TLS the context's ALPN is offered, or h2 when it names none (Envoy's default for HTTP/2 clusters).
+    const tlsAlpn = opts.transport?.spec.common.alpn;
+    const session = opts.transport
+      ? http2.connect(this.origin, {
+          createConnection: () =>
+            connectUpstream(
+              opts.transport,
+              {
+                host,
+                port,
+                localAddress: opts.sourceAddress,
+                alpn: tlsAlpn && tlsAlpn.length > 0 ? tlsAlpn : ['h2'],
+                sni: opts.sni,
+                sanDns: opts.sanDns,
+              },
+              opts.onPeer,
+            ).socket,
+        })
+      : opts.sourceAddress
+        ? http2.connect(this.origin, {
+            createConnection: () => net.connect({ host, port, localAddress: opts.sourceAddress }),
+          })
+        : http2.connect(this.origin);
     const entry: SessionEntry = { session, connected: false };
     const timer = setTimeout(() => {
       session.destroy(

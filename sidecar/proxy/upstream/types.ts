@@ -1,5 +1,6 @@
 // The shapes the upstream side shares: what a pool sends and how it reports back.
 // Headers are plain objects with lowercase names (node's IncomingHttpHeaders form).
+import type { UpstreamTls } from '../tls/upstream.ts';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
@@ -53,4 +54,13 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   /** HTTP/2 max concurrent streams / HTTP/1.1 max idle keep-alive time. */
   idleTimeoutMs: number;
+  /** upstream_bind_config.source_address: the local IP connections leave from (Istio's 127.0.0.6). */
+  sourceAddress?: string;
+  /** TLS to this host (transport_socket / transport_socket_matches); undefined: plaintext. */
+  transport?: UpstreamTls;
+  /** auto_sni: the SNI for this host; auto_san_validation: the DNS name its certificate must carry. */
+  sni?: string;
+  sanDns?: string;
+  /** Told the verified server identity (first URI SAN) of each new TLS connection. */
+  onPeer?: (principal: string) => void;
 }

@@ -1,0 +1,243 @@
+// Compiles Envoy's TLS transport socket configs (DownstreamTlsContext on listener
+// filter chains, UpstreamTlsContext on clusters) into specs, and resolves a spec's
+// certificates and trust anchors against the SecretStore at handshake time.
+// https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/transport_sockets/tls/v3/tls.proto
+import type { SecureContextOptions, SecureVersion } from 'node:tls';
+import { rootCertificates } from 'node:tls';
+import type { Issues } from '../config/issues.ts';
+import { asArray, asObj, asString, isObj, wrappedBool, type Obj } from '../config/values.ts';
+import {
+  compileCertificate,
+  compileValidation,
+  mergeValidation,
+  type CertificateMaterial,
+  type ValidationMaterial,
+} from './material.ts';
+import type { SecretStore } from './secret-store.ts';
+
+export const DOWNSTREAM_TLS_CONTEXT =
+  'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+export const UPSTREAM_TLS_CONTEXT = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+export const RAW_BUFFER = 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
+
+type CertSource = { inline: CertificateMaterial } | { sds: string };
+
+export interface CommonTlsSpec {
+  certs: CertSource[];
+  /** The validation context: inline, from SDS, or both (combined_validation_context). */
+  validation: { inline: ValidationMaterial | undefined; sds: string | undefined } | undefined;
+  alpn: string[];
+  minVersion: SecureVersion | undefined;
+  maxVersion: SecureVersion | undefined;
+  ciphers: string | undefined;
+  ecdhCurve: string | undefined;
+  sigalgs: string | undefined;
+}
+
+export interface DownstreamTlsSpec {
+  common: CommonTlsSpec;
+  requireClientCertificate: boolean;
+  requireSni: boolean;
+}
+
+export interface UpstreamTlsSpec {
+  common: CommonTlsSpec;
+  /** SNI to send; '' sends none. */
+  sni: string;
+  /** The config as received: two transports with the same key behave the same. */
+  key: string;
+}
+
+export interface Resolved {
+  certs: CertificateMaterial[];
+  validation: ValidationMaterial | undefined;
+}
+
+const VERSIONS: Record<string, SecureVersion | undefined> = {
+  TLS_AUTO: undefined,
+  TLSv1_0: 'TLSv1',
+  TLSv1_1: 'TLSv1.1',
+  TLSv1_2: 'TLSv1.2',
+  TLSv1_3: 'TLSv1.3',
+};
+
+/** TLS 1.3 suites are not configurable in BoringSSL; node drops 1.3 unless its suites are listed. */
+const TLS13_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+
+function sdsName(v: unknown, issues: Issues): string | undefined {
+  const o = asObj(v);
+  const name = asString(o?.name);
+  if (!name) issues.add('name is required', 'name');
+  // The secret is looked up locally by name whatever its sds_config says (ads, the
+  // agent's sds-grpc cluster or none): see pilot/translate/cluster/sds.ts.
+  return name || undefined;
+}
+
+/** BoringSSL's equal-preference groups `[A|B]` flattened to OpenSSL's `A:B`. */
+function cipherList(suites: string[]): string | undefined {
+  if (suites.length === 0) return undefined;
+  const flat = suites.flatMap((s) => s.replace(/^\[|\]$/g, '').split('|'));
+  return [...flat, TLS13_SUITES].join(':');
+}
+
+export function compileCommon(v: unknown, issues: Issues): CommonTlsSpec {
+  const c = asObj(v) ?? {};
+  for (const f of [
+    'tls_certificate_provider_instance',
+    'tls_certificate_certificate_provider',
+    'tls_certificate_certificate_provider_instance',
+    'validation_context_certificate_provider',
+    'validation_context_certificate_provider_instance',
+    'custom_handshaker',
+    'key_log',
+  ])
+    if (c[f] !== undefined) issues.add(`${f} is not supported`, f);
+  const certs: CertSource[] = [];
+  asArray(c.tls_certificates).forEach((t, i) => {
+    const inline = compileCertificate(t, issues.at('tls_certificates').at(i));
+    if (inline) certs.push({ inline });
+  });
+  asArray(c.tls_certificate_sds_secret_configs).forEach((s, i) => {
+    const name = sdsName(s, issues.at('tls_certificate_sds_secret_configs').at(i));
+    if (name) certs.push({ sds: name });
+  });
+  let validation: CommonTlsSpec['validation'];
+  if (isObj(c.validation_context))
+    validation = {
+      inline: compileValidation(c.validation_context, issues.at('validation_context')),
+      sds: undefined,
+    };
+  else if (isObj(c.validation_context_sds_secret_config))
+    validation = {
+      inline: undefined,
+      sds: sdsName(
+        c.validation_context_sds_secret_config,
+        issues.at('validation_context_sds_secret_config'),
+      ),
+    };
+  else if (isObj(c.combined_validation_context)) {
+    const cv = c.combined_validation_context;
+    const at = issues.at('combined_validation_context');
+    validation = {
+      inline: compileValidation(cv.default_validation_context, at.at('default_validation_context')),
+      sds: sdsName(
+        cv.validation_context_sds_secret_config,
+        at.at('validation_context_sds_secret_config'),
+      ),
+    };
+  }
+  const p = asObj(c.tls_params) ?? {};
+  const version = (f: string): SecureVersion | undefined => {
+    const name = asString(p[f]) ?? 'TLS_AUTO';
+    if (!(name in VERSIONS)) issues.add(`unknown TLS version ${name}`, `tls_params.${f}`);
+    return VERSIONS[name];
+  };
+  const curves = asArray(p.ecdh_curves).map(String);
+  const sigalgs = asArray(p.signature_algorithms).map(String);
+  return {
+    certs,
+    validation,
+    alpn: asArray(c.alpn_protocols).map(String),
+    minVersion: version('tls_minimum_protocol_version'),
+    maxVersion: version('tls_maximum_protocol_version'),
+    ciphers: cipherList(asArray(p.cipher_suites).map(String)),
+    ecdhCurve: curves.length > 0 ? curves.join(':') : undefined,
+    sigalgs: sigalgs.length > 0 ? sigalgs.join(':') : undefined,
+  };
+}
+
+export function compileDownstreamTls(cfg: Obj, issues: Issues): DownstreamTlsSpec {
+  for (const f of [
+    'session_ticket_keys',
+    'session_ticket_keys_sds_secret_config',
+    'ocsp_staple_policy',
+  ])
+    if (cfg[f] !== undefined && cfg[f] !== 'LENIENT_STAPLING')
+      issues.add(`${f} is not supported`, f);
+  const common = compileCommon(cfg.common_tls_context, issues.at('common_tls_context'));
+  if (common.certs.length === 0)
+    issues.add('a server TLS context needs a certificate', 'common_tls_context');
+  const requireClientCertificate = wrappedBool(cfg.require_client_certificate, false);
+  if (requireClientCertificate && !common.validation)
+    issues.add(
+      'require_client_certificate needs a validation context to check the certificate with',
+      'require_client_certificate',
+    );
+  return { common, requireClientCertificate, requireSni: wrappedBool(cfg.require_sni, false) };
+}
+
+export function compileUpstreamTls(cfg: Obj, issues: Issues): UpstreamTlsSpec {
+  if (cfg.allow_renegotiation === true)
+    issues.add('allow_renegotiation is not supported', 'allow_renegotiation');
+  return {
+    common: compileCommon(cfg.common_tls_context, issues.at('common_tls_context')),
+    sni: asString(cfg.sni) ?? '',
+    key: JSON.stringify(cfg),
+  };
+}
+
+/** The SDS secret names a spec reads. */
+export function secretNames(spec: CommonTlsSpec): string[] {
+  const names = spec.certs.flatMap((c) => ('sds' in c ? [c.sds] : []));
+  if (spec.validation?.sds !== undefined) names.push(spec.validation.sds);
+  return names;
+}
+
+/** The spec's certificates and trust anchors from the store, or the name of the first secret missing. */
+export function resolveCommon(
+  spec: CommonTlsSpec,
+  store: SecretStore,
+): { resolved: Resolved } | { missing: string } {
+  const certs: CertificateMaterial[] = [];
+  for (const c of spec.certs) {
+    if ('inline' in c) certs.push(c.inline);
+    else {
+      const s = store.get(c.sds);
+      if (s?.kind !== 'certificate') return { missing: c.sds };
+      certs.push(s.cert);
+    }
+  }
+  let validation: ValidationMaterial | undefined;
+  if (spec.validation) {
+    let dynamic: ValidationMaterial | undefined;
+    if (spec.validation.sds !== undefined) {
+      const s = store.get(spec.validation.sds);
+      if (s?.kind !== 'validation') return { missing: spec.validation.sds };
+      dynamic = s.validation;
+    }
+    validation = mergeValidation(spec.validation.inline, dynamic);
+  }
+  return { resolved: { certs, validation } };
+}
+
+/** Whether the peer's chain is checked against trust anchors (Envoy skips it without any). */
+export function verifiesChain(v: ValidationMaterial | undefined): boolean {
+  return v !== undefined && !v.acceptUntrusted && (v.trustedCa !== undefined || v.systemRoots);
+}
+
+/** node:tls secure context options for a resolved spec. */
+export function secureContextOptions(
+  spec: CommonTlsSpec,
+  r: Resolved,
+  side: 'server' | 'client',
+): SecureContextOptions {
+  // Envoy's defaults: TLS 1.2 minimum; 1.3 maximum for servers, 1.2 for clients.
+  const minVersion = spec.minVersion ?? 'TLSv1.2';
+  const fallbackMax = side === 'server' || minVersion === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2';
+  const o: SecureContextOptions = { minVersion, maxVersion: spec.maxVersion ?? fallbackMax };
+  if (r.certs.length > 0) {
+    o.cert = r.certs.map((c) => c.chain);
+    o.key = r.certs.map((c) => ({ pem: c.key, passphrase: c.passphrase }));
+  }
+  const v = r.validation;
+  if (v?.trustedCa || v?.systemRoots) {
+    const cas: (string | Buffer)[] = [];
+    if (v.trustedCa) cas.push(v.trustedCa);
+    if (v.systemRoots) cas.push(...rootCertificates);
+    o.ca = cas;
+  }
+  if (spec.ciphers) o.ciphers = spec.ciphers;
+  if (spec.ecdhCurve) o.ecdhCurve = spec.ecdhCurve;
+  if (spec.sigalgs) o.sigalgs = spec.sigalgs;
+  return o;
+}
