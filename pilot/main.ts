@@ -2,6 +2,7 @@
 // request to the ADS server, which debounces, builds the PushContext once and
 // pushes what changed to the proxies it affects. One direction, no back and forth.
 import { KubeConfig } from '@kubernetes/client-node';
+import { isIP } from 'node:net';
 import { startCaServer, type RunningCaServer } from './ca/index.ts';
 import type { ConfigDiagnostic, ConfigEvent, ConfigSource } from './config/types.ts';
 import { FileConfigSource } from './config/file-source.ts';
@@ -106,6 +107,9 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
         bootstrapTokensFile: options.ca?.bootstrapTokensFile,
         kube: options.kube ? (options.kubeConfig ?? defaultKubeConfig()) : undefined,
         services: [(server) => xds.addToServer(server)],
+        // Proxies verify pilot by the address they dial: the listen address joins
+        // loopback in the serving certificate's IP SANs.
+        serving: isIP(host) && host !== '0.0.0.0' && host !== '::' ? { ips: [...new Set(['127.0.0.1', '::1', host])] } : undefined,
         log,
       });
     }

@@ -22,6 +22,9 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'PeerAuthentication', group: 'security.istio.io', versions: ['v1', 'v1beta1'], plural: 'peerauthentications', namespaced: true, istio: true },
   { kind: 'AuthorizationPolicy', group: 'security.istio.io', versions: ['v1', 'v1beta1'], plural: 'authorizationpolicies', namespaced: true, istio: true },
   { kind: 'RequestAuthentication', group: 'security.istio.io', versions: ['v1', 'v1beta1'], plural: 'requestauthentications', namespaced: true, istio: true },
+  // Petrel's own rate limit API (api/petrel/README.md). Its spec is validated like an Istio
+  // kind's (api/istio/schemas.ts), but it has no generated CRD yet (api/crd names it nowhere).
+  { kind: 'LocalRateLimit', group: 'petrel.dev', versions: ['v1alpha1'], plural: 'localratelimits', namespaced: true, istio: false },
   { kind: 'Service', group: '', versions: ['v1'], plural: 'services', namespaced: true, istio: false },
   { kind: 'Endpoints', group: '', versions: ['v1'], plural: 'endpoints', namespaced: true, istio: false },
   { kind: 'EndpointSlice', group: 'discovery.k8s.io', versions: ['v1'], plural: 'endpointslices', namespaced: true, istio: false },

@@ -96,6 +96,12 @@ const NAMES: Record<string, CrdNames> = {
     columns: [],
     description: 'Request authentication configuration for workloads.',
   },
+  LocalRateLimit: {
+    shortNames: ['lrl'],
+    columns: [],
+    description:
+      "Petrel's local rate limit: a token bucket per listener or route on gateways and sidecars (api/petrel/README.md).",
+  },
 };
 
 export function crdNames(kind: string): CrdNames & { printerColumns: PrinterColumn[] } {
@@ -110,5 +116,6 @@ export function crdNames(kind: string): CrdNames & { printerColumns: PrinterColu
 
 /** Istio's categories: `kubectl get istio-io` lists every Istio object, `networking-istio-io` one group's. */
 export function categoriesOf(group: string): string[] {
+  if (!group.endsWith('.istio.io')) return ['petrel'];
   return ['istio-io', `${group.split('.')[0]}-istio-io`];
 }

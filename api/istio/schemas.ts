@@ -5,9 +5,13 @@ import { GatewaySpec } from './networking/gateway.ts';
 import { ServiceEntrySpec } from './networking/service-entry.ts';
 import { SidecarSpec } from './networking/sidecar.ts';
 import { VirtualServiceSpec } from './networking/virtual-service.ts';
+import { PeerAuthenticationSpec } from './security/peer-authentication.ts';
+import { AuthorizationPolicySpec } from './security/authorization-policy.ts';
+import { RequestAuthenticationSpec } from './security/request-authentication.ts';
+import { LocalRateLimitSpec } from '../petrel/local-rate-limit.ts';
 
-// Security kinds are stored and reported as not enforced (api/istio/unsupported.ts)
-// until the security work gives them full schemas; an object spec is all we require.
+// Security kinds without a full schema yet are stored and reported as not enforced
+// (api/istio/unsupported.ts); an object spec is all we require of them.
 const LooseSpec = z.record(z.string(), z.unknown());
 
 export const SPEC_SCHEMAS: Record<string, z.ZodType> = {
@@ -16,7 +20,9 @@ export const SPEC_SCHEMAS: Record<string, z.ZodType> = {
   Gateway: GatewaySpec,
   ServiceEntry: ServiceEntrySpec,
   Sidecar: SidecarSpec,
-  PeerAuthentication: LooseSpec,
-  AuthorizationPolicy: LooseSpec,
-  RequestAuthentication: LooseSpec,
+  PeerAuthentication: PeerAuthenticationSpec,
+  AuthorizationPolicy: AuthorizationPolicySpec,
+  RequestAuthentication: RequestAuthenticationSpec,
+  // Petrel's own kind (api/petrel/README.md), validated like the Istio ones.
+  LocalRateLimit: LocalRateLimitSpec,
 };

@@ -27,27 +27,25 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
     'spec.workloadSelector',
   ],
   Gateway: [
-    // Terminating TLS needs gateway certificates over SDS; PASSTHROUGH is implemented.
-    'spec.servers[].tls.mode=SIMPLE|MUTUAL|ISTIO_MUTUAL|OPTIONAL_MUTUAL|AUTO_PASSTHROUGH',
+    // SIMPLE, MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL and PASSTHROUGH are built
+    // (pilot/translate/listener/gateway-tls.ts); AUTO_PASSTHROUGH (SNI-routed mTLS to
+    // the mesh) and CRLs are not.
+    'spec.servers[].tls.mode=AUTO_PASSTHROUGH',
     'spec.servers[].port.protocol=UDP|udp',
-    'spec.servers[].tls.credentialName',
-    'spec.servers[].tls.credentialNames',
-    'spec.servers[].tls.serverCertificate',
-    'spec.servers[].tls.privateKey',
-    'spec.servers[].tls.caCertificates',
     'spec.servers[].tls.caCrl',
-    'spec.servers[].tls.subjectAltNames',
-    'spec.servers[].tls.verifyCertificateSpki',
-    'spec.servers[].tls.verifyCertificateHash',
-    'spec.servers[].tls.minProtocolVersion',
-    'spec.servers[].tls.maxProtocolVersion',
-    'spec.servers[].tls.cipherSuites',
     'spec.servers[].bind',
     'spec.servers[].defaultEndpoint',
   ],
   ServiceEntry: ['spec.endpoints[].network', 'spec.workloadSelector', 'spec.subjectAltNames'],
+  // Gateway API attachment (targetRef) is not built; CUSTOM (ext_authz) is not either, and
+  // its requests are denied rather than let through unchecked (pilot/translate/security/rbac.ts).
+  AuthorizationPolicy: ['spec.targetRef', 'spec.targetRefs', 'spec.action=CUSTOM', 'spec.provider'],
+  RequestAuthentication: ['spec.targetRef', 'spec.targetRefs'],
   Sidecar: [
-    'spec.ingress',
+    // ingress ports, binds, capture modes and default endpoints are built (pilot/translate
+    // cluster/sidecar-ingress.ts); TLS termination and per-listener pools are not.
+    'spec.ingress[].tls',
+    'spec.ingress[].connectionPool',
     'spec.inboundConnectionPool',
     'spec.outboundTrafficPolicy.egressProxy',
     // egress hosts scope what a sidecar sees; per-listener ports, binds and capture modes are not built.
@@ -59,9 +57,6 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
 
 /** Kinds accepted and stored, but not yet acted on at all. */
 export const UNSUPPORTED_KINDS: Record<string, string> = {
-  PeerAuthentication: 'mTLS policy is not enforced yet',
-  AuthorizationPolicy: 'authorization is not enforced yet',
-  RequestAuthentication: 'JWT authentication is not enforced yet',
 };
 
 /** Every field path present in `obj` that matches one of `patterns`, concrete (`spec.http[2].delegate`). */

@@ -6,6 +6,7 @@ import { injectorConfig } from '../../injector/config.ts';
 import { kubeNamespaceLabels } from '../../injector/namespace-labels.ts';
 import { startInjectorServer } from '../../injector/server.ts';
 import { istioWebhookConfigNames, keepWebhookCaBundles } from '../../injector/webhook-config.ts';
+import { startPilotDashboard } from '../../dashboard/server.ts';
 import { startPilot } from '../../pilot/main.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags, portFlag } from '../flags.ts';
@@ -26,6 +27,7 @@ const FLAGS = {
     'ca-state-dir': { type: 'string' },
     cacerts: { type: 'string' },
     'bootstrap-tokens': { type: 'string' },
+    'dashboard-port': { type: 'string' },
   },
   help: [
     '  --config-dir DIR        read and watch Istio/Kubernetes YAML files in DIR (file mode)',
@@ -41,6 +43,7 @@ const FLAGS = {
     '  --ca-state-dir DIR      file mode: keep the generated root CA here (default ~/.petrel/ca)',
     '  --cacerts DIR           plugged-in CA: ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem',
     '  --bootstrap-tokens F    file mode: "token namespace serviceAccount" lines the CA accepts',
+    '  --dashboard-port N      also serve the mesh dashboard (service graph, sync status, routes)',
   ].join('\n'),
 } as const;
 
@@ -112,6 +115,16 @@ export const pilotCommand: Command = {
             await pilot.stop();
             throw new CliError(`--webhook-port: ${err.message}`);
           });
+    const host = (values.host as string | undefined) ?? '127.0.0.1';
+    const dashboard =
+      values['dashboard-port'] === undefined
+        ? undefined
+        : await startPilotDashboard({
+            host,
+            port: portFlag(values, 'dashboard-port', 15080),
+            monitoring: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${pilot.monitoringPort}`,
+          });
+    if (dashboard) console.error(`info\tdashboard on http://${host}:${dashboard.port}/`);
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);
@@ -121,6 +134,7 @@ export const pilotCommand: Command = {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    await dashboard?.close();
     webhook?.keeper?.stop();
     await webhook?.server.close();
     await pilot.stop();

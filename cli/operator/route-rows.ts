@@ -14,11 +14,11 @@ import { compareText } from './table.ts';
 
 export const ROUTE_HEADERS = ['NAME', 'VHOST NAME', 'DOMAINS', 'MATCH', 'VIRTUAL SERVICE'];
 
-/** Drops `x.svc.cluster.local` / `x.svc` when the shorter `x` is also listed. */
+/** Drops `x.svc.cluster.local` / `x.svc` (and the absolute `x.svc.cluster.local.`) when the shorter `x` is also listed. */
 function unexpand(domains: string[]): string[] {
   const unique = new Set(domains);
   return domains.filter((d) => {
-    for (const suffix of ['.svc.cluster.local', '.svc']) {
+    for (const suffix of ['.svc.cluster.local.', '.svc.cluster.local', '.svc']) {
       if (d.endsWith(suffix) && unique.has(d.slice(0, -suffix.length))) return false;
     }
     return true;

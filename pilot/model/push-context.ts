@@ -27,6 +27,13 @@ import { VirtualServiceIndex, destinationHosts } from './virtual-service-index.t
 import { DestinationRuleIndex } from './destination-rule-index.ts';
 import { GatewayIndex } from './gateway-index.ts';
 import { servicesOfProxy } from './proxy-services.ts';
+import { SecurityPolicyIndex, type WorkloadPolicies } from './authorization.ts';
+import {
+  PeerAuthenticationIndex,
+  type EffectiveMode,
+  type EffectiveMtls,
+} from './peer-authentication.ts';
+import { CredentialIndex, type Credential } from './credentials.ts';
 
 export interface BuildPushContextOptions {
   mesh?: Partial<MeshConfig>;
@@ -56,6 +63,9 @@ class SnapshotPushContext implements PushContext {
   readonly #virtualServices: VirtualServiceIndex;
   readonly #destinationRules: DestinationRuleIndex;
   readonly #gateways: GatewayIndex;
+  readonly #security: SecurityPolicyIndex;
+  readonly #peerAuthn: PeerAuthenticationIndex;
+  readonly #credentials: CredentialIndex;
   readonly #scopedServices = new Map<string, readonly Service[]>();
 
   constructor(snapshot: ConfigSnapshot, options: BuildPushContextOptions) {
@@ -89,6 +99,9 @@ class SnapshotPushContext implements PushContext {
       this.mesh.rootNamespace,
     );
     this.#gateways = new GatewayIndex(snapshot);
+    this.#security = new SecurityPolicyIndex(snapshot, this.mesh.rootNamespace);
+    this.#peerAuthn = new PeerAuthenticationIndex(snapshot, this.mesh.rootNamespace);
+    this.#credentials = new CredentialIndex(snapshot);
     this.diagnostics = Object.freeze(diagnostics.map((d) => Object.freeze(d)));
     Object.freeze(this);
   }
@@ -181,5 +194,25 @@ class SnapshotPushContext implements PushContext {
 
   servicesOfProxy(proxy: Proxy): readonly { service: Service; endpoint: Endpoint }[] {
     return servicesOfProxy(proxy, this.#services, this.#workloads);
+  }
+
+  workloadPolicies(proxy: Proxy): WorkloadPolicies {
+    return this.#security.forWorkload(proxy.namespace, proxy.labels);
+  }
+
+  peerAuthentication(proxy: Proxy): EffectiveMtls {
+    return this.#peerAuthn.forWorkload(proxy.namespace, proxy.labels);
+  }
+
+  serviceMtlsMode(service: Service): EffectiveMode {
+    return service.meshExternal ? 'DISABLE' : this.#peerAuthn.namespaceMode(service.namespace);
+  }
+
+  credential(namespace: string, name: string): Credential | undefined {
+    return this.#credentials.get(namespace, name);
+  }
+
+  credentialCa(namespace: string, name: string): string | undefined {
+    return this.#credentials.caFor(namespace, name);
   }
 }

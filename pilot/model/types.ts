@@ -3,6 +3,18 @@
 import type { ConfigObject } from '../../api/config/object.ts';
 import type { DestinationRuleSpec, GatewaySpec, SidecarSpec, VirtualServiceSpec } from '../../api/istio/index.ts';
 import type { Proxy } from './proxy.ts';
+import type { WorkloadPolicies } from './authorization.ts';
+import type { EffectiveMode, EffectiveMtls } from './peer-authentication.ts';
+import type { Credential } from './credentials.ts';
+
+export type { EffectiveMode, EffectiveMtls } from './peer-authentication.ts';
+export type { Credential } from './credentials.ts';
+export type {
+  AuthorizationPolicy,
+  LocalRateLimit,
+  RequestAuthentication,
+  WorkloadPolicies,
+} from './authorization.ts';
 
 /** Istio's protocol names; 'UNSPECIFIED' means sniffed at runtime (Istio's auto-detection). */
 export type Protocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'GRPC-WEB' | 'HTTPS' | 'TCP' | 'TLS' | 'MONGO' | 'REDIS' | 'MYSQL' | 'UDP' | 'UNSPECIFIED';
@@ -122,6 +134,22 @@ export interface PushContext {
   virtualService?(namespace: string, name: string): VirtualService | undefined;
   /** Problems met while indexing (objects skipped, host conflicts), one line each. */
   readonly diagnostics?: readonly { code: string; message: string }[];
+  /**
+   * AuthorizationPolicies, RequestAuthentications and LocalRateLimits selecting this
+   * proxy's workload (root namespace + own namespace, by labels), as Istio selects them.
+   */
+  workloadPolicies?(proxy: Proxy): WorkloadPolicies;
+  /** The PeerAuthentication in force for this proxy's workload (mesh, namespace, workload, port). */
+  peerAuthentication?(proxy: Proxy): EffectiveMtls;
+  /**
+   * Istio's best-effort guess of a service's server-side mTLS mode from mesh and
+   * namespace policies (BestEffortInferServiceMTLSMode): auto mTLS stays off for DISABLE.
+   */
+  serviceMtlsMode?(service: Service): EffectiveMode;
+  /** A gateway credential (credentialName) from the Secret `name` in `namespace`. */
+  credential?(namespace: string, name: string): Credential | undefined;
+  /** The CA of credential `name`: its `-cacert` secret, else its own ca.crt. */
+  credentialCa?(namespace: string, name: string): string | undefined;
 }
 
 export interface MeshConfig {

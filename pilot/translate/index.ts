@@ -4,6 +4,7 @@
 import type { Proxy } from '../model/proxy.ts';
 import type { PushContext } from '../model/types.ts';
 import type { Generator } from './types.ts';
+import { TypeUrl } from '../../api/envoy/registry.ts';
 import { familyOf } from './cluster/context.ts';
 import type { Family } from './cluster/context.ts';
 import { GRPC_GENERATORS } from './grpc/generators.ts';
@@ -15,6 +16,9 @@ import {
   LISTENER,
   ROUTE_CONFIGURATION,
 } from './common/type-urls.ts';
+
+/** SDS: credentials (gateway servers, DestinationRule credentialName) pilot serves over ADS. */
+const SECRET = TypeUrl.Secret;
 
 const FAMILIES: Record<Family, readonly Generator<PushContext>[]> = {
   sidecar: SIDECAR_GENERATORS,
@@ -29,13 +33,15 @@ export function generatorsFor(proxy: Proxy): Map<string, Generator<PushContext>>
 
 /** One generator per type URL that picks the proxy's family at generation time. */
 export function meshGenerators(): Generator<PushContext>[] {
-  return [LISTENER, ROUTE_CONFIGURATION, CLUSTER, CLUSTER_LOAD_ASSIGNMENT].map((typeUrl) => ({
-    typeUrl,
-    generate(push: PushContext, proxy: Proxy, names: readonly string[]) {
-      const generator = generatorsFor(proxy).get(typeUrl);
-      return generator ? generator.generate(push, proxy, names) : [];
-    },
-  }));
+  return [LISTENER, ROUTE_CONFIGURATION, CLUSTER, CLUSTER_LOAD_ASSIGNMENT, SECRET].map(
+    (typeUrl) => ({
+      typeUrl,
+      generate(push: PushContext, proxy: Proxy, names: readonly string[]) {
+        const generator = generatorsFor(proxy).get(typeUrl);
+        return generator ? generator.generate(push, proxy, names) : [];
+      },
+    }),
+  );
 }
 
 export { familyOf };

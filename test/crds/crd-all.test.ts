@@ -25,8 +25,8 @@ describe('crds/crd-all.gen.yaml', () => {
     expect(staleFiles(renderCrdYaml())).toEqual([]);
   });
 
-  it('has one CRD for every Istio kind Petrel accepts, and nothing else', () => {
-    const istio = KINDS.filter((k) => k.istio);
+  it("has one CRD for every Istio kind Petrel accepts and Petrel's own kinds, and nothing else", () => {
+    const istio = KINDS.filter((k) => k.istio || k.group === 'petrel.dev');
     expect(crds.map((c) => c.metadata.name)).toEqual(istio.map((k) => `${k.plural}.${k.group}`));
     for (const info of istio) {
       const crd = byKind.get(info.kind)!;
@@ -36,12 +36,12 @@ describe('crds/crd-all.gen.yaml', () => {
     }
   });
 
-  it('stores v1 only and serves every version', () => {
+  it('stores v1 only (v1alpha1 for Petrel\'s own kinds) and serves every version', () => {
     for (const crd of crds) {
       expect(
         crd.spec.versions.filter((v) => v.storage).map((v) => v.name),
         crd.metadata.name,
-      ).toEqual(['v1']);
+      ).toEqual([crd.spec.group === 'petrel.dev' ? 'v1alpha1' : 'v1']);
       expect(crd.spec.versions.every((v) => v.served)).toBe(true);
     }
     expect(byKind.get('VirtualService')!.spec.versions.map((v) => v.name)).toEqual([
@@ -90,7 +90,9 @@ describe('crds/crd-all.gen.yaml', () => {
       PeerAuthentication: ['pa'],
       AuthorizationPolicy: ['ap'],
       RequestAuthentication: ['ra'],
+      LocalRateLimit: ['lrl'],
     });
+    expect(byKind.get('LocalRateLimit')!.spec.names.categories).toEqual(['petrel']);
     expect(byKind.get('Sidecar')!.spec.names.categories).toEqual([
       'istio-io',
       'networking-istio-io',
@@ -132,6 +134,7 @@ describe('crds/crd-all.gen.yaml', () => {
     expect(required.map((c) => c.spec.names.kind).sort()).toEqual([
       'DestinationRule',
       'Gateway',
+      'LocalRateLimit',
       'ServiceEntry',
     ]);
   });

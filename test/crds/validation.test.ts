@@ -26,9 +26,9 @@ function kube(obj: ConfigObject): string[] {
 
 describe('generated CRD schemas against api/istio/validate.ts', () => {
   it('covers the sample objects of every networking kind', () => {
-    expect(new Set(GOOD.map((g) => g.obj.kind))).toEqual(
-      new Set(['Gateway', 'VirtualService', 'DestinationRule', 'ServiceEntry', 'Sidecar']),
-    );
+    const kinds = new Set(GOOD.map((g) => g.obj.kind));
+    for (const kind of ['Gateway', 'VirtualService', 'DestinationRule', 'ServiceEntry', 'Sidecar'])
+      expect(kinds.has(kind), kind).toBe(true);
   });
 
   it.each(GOOD.map((g) => [`${g.file} ${g.obj.kind}/${g.obj.metadata.name}`, g.obj] as const))(

@@ -93,7 +93,7 @@ build_pilot_discovery() {
 }
 
 peers=("$@")
-[ ${#peers[@]} -gt 0 ] || peers=(grpc-xds-client pilot-discovery helm h2spec)
+[ ${#peers[@]} -gt 0 ] || peers=(grpc-xds-client pilot-discovery helm h2spec kube)
 for peer in "${peers[@]}"; do
   case "$peer" in
     grpc-xds-client) build_grpc_xds_client ;;

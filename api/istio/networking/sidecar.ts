@@ -12,7 +12,15 @@ export const SidecarSpec = z.strictObject({
         port: SidecarPort,
         bind: z.string().optional(),
         captureMode: enumOf(['DEFAULT', 'IPTABLES', 'NONE']).optional(),
-        defaultEndpoint: z.string().optional(),
+        // Istio's validation: the workload is on the pod's loopback, its IP, or a unix socket.
+        // A refinement, not a regex, so the generated CRD stays Istio's (it has no pattern here).
+        defaultEndpoint: z
+          .string()
+          .refine(
+            (v) => /^(unix:\/\/.+|(127\.0\.0\.1|0\.0\.0\.0|\[::1\]|\[::\]|):\d{1,5})$/.test(v),
+            'must be 127.0.0.1:<port>, 0.0.0.0:<port>, [::1]:<port>, [::]:<port> or unix://<path>',
+          )
+          .optional(),
         tls: z.record(z.string(), z.unknown()).optional(),
         connectionPool: z.record(z.string(), z.unknown()).optional(),
       }),

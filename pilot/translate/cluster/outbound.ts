@@ -14,7 +14,7 @@ import { applyGrpcLoadBalancer, applyLoadBalancer } from './lb.ts';
 import { applyOutlierDetection } from './outlier.ts';
 import { policyForPort, policyForSubset } from './policy.ts';
 import type { PortPolicy } from './policy.ts';
-import { applyGrpcTls, applyTls, istioMtlsSni } from './tls.ts';
+import { applyGrpcTls, applyTls, autoMtlsApplies, istioMtlsSni } from './tls.ts';
 
 /** Istio's telemetry metadata: which service (and DestinationRule, subset) a cluster is for. */
 function clusterMetadata(
@@ -55,11 +55,14 @@ function buildOne(
   const tlsTarget = {
     istioSni: istioMtlsSni(port.port, subset?.name, service.hostname),
     identities: identities(ctx, service, port.port),
+    autoMtls: autoMtlsApplies(ctx, service),
   };
   if (ctx.family === 'grpc') return buildGrpc(draft, policy, tlsTarget);
 
   if (!applyDiscovery(ctx, draft.cluster, service, port, subset?.labels)) return undefined;
-  draft.cluster.common_lb_config = {};
+  // Istio turns Envoy's panic mode off (threshold 0%) on every outbound service cluster:
+  // with few endpoints, 50% unhealthy would otherwise spray traffic over dead ones.
+  draft.cluster.common_lb_config = { healthy_panic_threshold: { value: 0 } };
   draft.cluster.metadata = clusterMetadata(service, rule, subset?.name);
   applyPortProtocol(draft, port, ctx.family === 'sidecar');
   applyConnectionPool(draft, policy?.connectionPool, ctx.push.mesh.connectTimeoutMs);

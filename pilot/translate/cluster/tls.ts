@@ -1,10 +1,15 @@
 // DestinationRule tls → the cluster's transport_socket (UpstreamTlsContext):
 // ISTIO_MUTUAL with the workload certificate and mesh root over SDS and Istio's ALPN
 // and SNI; SIMPLE / MUTUAL with user certificates (files or credentialName) as
-// Istio names them. Proxyless gRPC takes certificates from its bootstrap's
-// certificate providers instead (grpc-js-xds rejects SDS), ISTIO_MUTUAL only.
+// Istio names them. Without a DestinationRule tls, Istio's auto mTLS: the cluster
+// gets transport_socket_matches, ISTIO_MUTUAL to endpoints labelled tlsMode=istio
+// (workloads with a sidecar) and plaintext to the rest (buildAutoMtlsSettings).
+// Proxyless gRPC takes certificates from its bootstrap's certificate providers
+// instead (grpc-js-xds rejects SDS), ISTIO_MUTUAL only.
 import type { ClientTLSSettings } from '../../../api/istio/index.ts';
+import type { Service } from '../../model/types.ts';
 import { UPSTREAM_TLS_CONTEXT } from '../common/type-urls.ts';
+import type { BuildContext } from './context.ts';
 import type { ClusterDraft } from './draft.ts';
 import { isH2 } from './draft.ts';
 import {
@@ -22,6 +27,27 @@ export interface TlsTarget {
   istioSni: string;
   /** SPIFFE identities of the destination workloads (used when the rule names none). */
   identities: readonly string[];
+  /** Auto mTLS applies when no DestinationRule sets tls (see autoMtlsApplies). */
+  autoMtls?: boolean;
+}
+
+/** The endpoint metadata Istio's tlsMode-istio match compares (envoy.transport_socket_match). */
+const ISTIO_TLS_MODE_MATCH = { tlsMode: 'istio' };
+const RAW_BUFFER_SOCKET = {
+  name: 'envoy.transport_sockets.raw_buffer',
+  typed_config: {
+    '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer',
+  },
+};
+
+/**
+ * Istio's conditions for auto mTLS: on in the mesh config (enableAutoMtls), a
+ * service inside the mesh, and no mesh or namespace PeerAuthentication that makes
+ * its workloads DISABLE (BestEffortInferServiceMTLSMode).
+ */
+export function autoMtlsApplies(ctx: BuildContext, service: Service): boolean {
+  if (!ctx.push.mesh.enableAutoMtls || service.meshExternal) return false;
+  return (ctx.push.serviceMtlsMode?.(service) ?? 'PERMISSIVE') !== 'DISABLE';
 }
 
 /** Istio's DNS-SRV-like SNI key for in-mesh mTLS: `outbound_.PORT_.SUBSET_.HOST`. */
@@ -54,10 +80,27 @@ export function applyTls(
   tls: ClientTLSSettings | undefined,
   target: TlsTarget,
 ): void {
-  if (!tls || tls.mode === 'DISABLE') return;
+  if (!tls) return applyAutoMtls(draft, target);
+  if (tls.mode === 'DISABLE') return;
   const context =
     tls.mode === 'ISTIO_MUTUAL' ? istioMutual(draft, tls, target) : userTls(draft, tls);
   draft.cluster.transport_socket = transportSocket(context);
+}
+
+/**
+ * tlsMode-istio then the catch-all tlsMode-disabled, as Istio names them. Clusters
+ * of original destinations (passthrough, headless) are left alone, as in Istio.
+ */
+function applyAutoMtls(draft: ClusterDraft, target: TlsTarget): void {
+  if (!target.autoMtls || draft.cluster.type === 'ORIGINAL_DST') return;
+  draft.cluster.transport_socket_matches = [
+    {
+      name: 'tlsMode-istio',
+      match: ISTIO_TLS_MODE_MATCH,
+      transport_socket: transportSocket(istioMutual(draft, { mode: 'ISTIO_MUTUAL' }, target)),
+    },
+    { name: 'tlsMode-disabled', match: {}, transport_socket: RAW_BUFFER_SOCKET },
+  ];
 }
 
 function istioMutual(

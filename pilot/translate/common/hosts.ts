@@ -40,7 +40,9 @@ export function hostSpecificity(host: string): number {
  * without `:port`.
  */
 export function serviceDomains(service: Service, port: number, proxy: Proxy): string[] {
-  const names = [service.hostname, ...altHostnames(service.hostname, proxy)];
+  // Istio also answers to the absolute form of the FQDN (`reviews.default.svc.cluster.local.`),
+  // which clients that resolve with a trailing dot send as their Host.
+  const names = [service.hostname, `${service.hostname}.`, ...altHostnames(service.hostname, proxy)];
   const out: string[] = [];
   for (const name of names) out.push(name, `${name}:${port}`);
   // A headless Kubernetes service is also reached by pod names under it (pod-0.db.ns.svc…).

@@ -13,9 +13,43 @@ function healthStatus(e: Endpoint): string {
   return e.healthy ? 'HEALTHY' : 'UNHEALTHY';
 }
 
+/**
+ * The canonical service and revision of a workload from its labels, with the
+ * fallbacks Istio's kubelabels.CanonicalService applies to uninjected workloads.
+ */
+function canonicalService(
+  labels: Readonly<Record<string, string>>,
+  workloadName: string,
+): { name: string; revision: string } {
+  return {
+    name:
+      labels['service.istio.io/canonical-name'] ||
+      labels['app.kubernetes.io/name'] ||
+      labels.app ||
+      workloadName,
+    revision:
+      labels['service.istio.io/canonical-revision'] ||
+      labels['app.kubernetes.io/version'] ||
+      labels.version ||
+      'latest',
+  };
+}
+
+/**
+ * Istio's endpoint telemetry metadata `istio.workload`:
+ * `workload;namespace;canonical service;canonical revision;cluster id`, the
+ * revision left empty when it is the default "latest" (pilot util.AppendLbEndpointMetadata).
+ * A client proxy labels its metrics with it when the server sends no peer metadata.
+ */
+function workloadMetadata(e: Endpoint, workloadName: string, clusterId: string): string {
+  const c = canonicalService(e.labels, workloadName);
+  const revision = c.revision === 'latest' ? '' : c.revision;
+  return `${workloadName};${e.namespace};${c.name};${revision};${clusterId}`;
+}
+
 function lbEndpoint(e: Endpoint, clusterId: string | undefined): Record<string, unknown> {
   const istio: Record<string, unknown> = {};
-  if (e.workloadName) istio.workload = `${e.workloadName};${e.namespace};;;${clusterId ?? ''}`;
+  if (e.workloadName) istio.workload = workloadMetadata(e, e.workloadName, clusterId ?? '');
   const metadata: Record<string, unknown> = {
     'envoy.transport_socket_match': { tlsMode: e.tlsMode },
   };

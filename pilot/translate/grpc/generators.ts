@@ -34,7 +34,8 @@ export function grpcPorts(service: Service): ServicePort[] {
 function apiListener(name: string, service: Service, port: number): EnvoyResource {
   const hcm = httpConnectionManager({
     statPrefix: name,
-    rds: joinHostPort(service.hostname, port),
+    // Istio's grpcgen names a proxyless route config like the service's default cluster.
+    rds: grpcRouteConfigName(service.hostname, port),
     family: 'grpc',
   });
   return {
@@ -75,9 +76,16 @@ export const grpcListenerGenerator: Generator<PushContext> = {
   },
 };
 
+/** `outbound|9080||reviews.default.svc.cluster.local`, as Istio's grpcgen names route configs. */
+export function grpcRouteConfigName(hostname: string, port: number): string {
+  return `outbound|${port}||${hostname}`;
+}
+
 export function grpcRouteConfiguration(ctx: BuildContext, name: string): EnvoyResource | undefined {
-  const { host, port } = splitHostPort(name);
-  const service = port === undefined ? undefined : ctx.push.service(host, ctx.proxy.namespace);
+  const key = parseClusterName(name);
+  if (!key || key.direction !== 'outbound' || key.subset) return undefined;
+  const { host, port } = key;
+  const service = ctx.push.service(host, ctx.proxy.namespace);
   if (!service || !grpcPorts(service).some((p) => p.port === port)) return undefined;
   const hosts = uniqueDomains(sidecarVirtualHosts(ctx, port!, service)).map(virtualHostObject);
   return { '@type': ROUTE_CONFIGURATION, name, virtual_hosts: hosts };
@@ -92,7 +100,7 @@ export const grpcRouteGenerator: Generator<PushContext> = {
         ? names
         : push
             .servicesFor(proxy)
-            .flatMap((s) => grpcPorts(s).map((p) => joinHostPort(s.hostname, p.port)));
+            .flatMap((s) => grpcPorts(s).map((p) => grpcRouteConfigName(s.hostname, p.port)));
     return selectNamed(
       wanted
         .map((n) => grpcRouteConfiguration(ctx, n))

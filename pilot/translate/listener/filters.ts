@@ -11,9 +11,10 @@ import {
   TLS_INSPECTOR,
   UUID_REQUEST_ID,
 } from '../common/type-urls.ts';
-import type { Family } from '../cluster/context.ts';
+import type { BuildContext, Family } from '../cluster/context.ts';
 import { CORS_FILTER } from '../route/cors.ts';
 import { FAULT_FILTER } from '../route/fault.ts';
+import { securityHttpFilters } from '../security/http-filters.ts';
 
 const ROUTER_FILTER = { name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } };
 
@@ -37,6 +38,11 @@ export interface HcmOptions {
   /** Gateways trust the client address they see; sidecars do not. */
   useRemoteAddress?: boolean;
   inbound?: boolean;
+  /**
+   * Where the workload's own policies apply (a sidecar's inbound port, a gateway's
+   * server port): jwt_authn, RBAC and local rate limit go before fault/CORS/router.
+   */
+  security?: { ctx: BuildContext; port: number };
 }
 
 export function httpConnectionManager(opts: HcmOptions): Record<string, unknown> {
@@ -47,7 +53,9 @@ export function httpConnectionManager(opts: HcmOptions): Record<string, unknown>
   if (opts.rds !== undefined)
     hcm.rds = { config_source: adsConfigSource(), route_config_name: opts.rds };
   else hcm.route_config = opts.routeConfig;
-  hcm.http_filters = httpFilters(opts.family);
+  hcm.http_filters = opts.security
+    ? [...securityHttpFilters(opts.security.ctx, opts.security.port), ...httpFilters(opts.family)]
+    : httpFilters(opts.family);
   if (opts.family === 'grpc') return hcm;
   hcm.use_remote_address = { value: opts.useRemoteAddress === true };
   hcm.normalize_path = { value: true };

@@ -1,9 +1,10 @@
 // A gateway's listeners, one per server port (binding gatewayBindPort): HTTP servers
-// share one HCM with RDS `http.PORT`; TCP servers forward per the bound
-// VirtualServices' tcp routes; TLS PASSTHROUGH servers pick a chain by SNI
-// (tls_inspector + server_names) from the tls routes. Servers that terminate TLS
-// (SIMPLE, MUTUAL, ISTIO_MUTUAL) need gateway certificates over SDS, which Petrel
-// does not serve yet: they are reported by validation (api/istio/unsupported.ts) and skipped.
+// share one HCM with RDS `http.PORT`; HTTPS servers that terminate TLS (SIMPLE,
+// MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL) get a chain each, picked by SNI, with their
+// certificates over SDS and RDS `https.PORT.NAME.GATEWAY.NS` (gateway-tls.ts); TLS
+// servers that terminate forward per the VirtualServices' tcp routes; TCP servers
+// likewise; TLS PASSTHROUGH servers pick a chain by SNI (tls_inspector + server_names)
+// from the tls routes. AUTO_PASSTHROUGH is reported by validation and skipped.
 import type { Server } from '../../../api/istio/index.ts';
 import type { Gateway } from '../../model/types.ts';
 import type { EnvoyResource } from '../types.ts';
@@ -19,22 +20,35 @@ import { listenerAddress, wildcardAddress } from './address.ts';
 import { TLS_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
 import { tcpRouteTarget, tlsRoutes } from './l4-routes.ts';
 import { gatewayBindPort } from './gateway-port.ts';
+import {
+  TERMINATING_MODES,
+  hasCertificates,
+  httpsRouteName,
+  serverNames,
+  serverTransportSocket,
+} from './gateway-tls.ts';
 
-export type ServerKind = 'http' | 'tcp' | 'tls-passthrough' | 'unsupported';
+export type ServerKind =
+  'http' | 'https' | 'tcp' | 'tls-terminated' | 'tls-passthrough' | 'unsupported';
 
 export function serverKind(server: Server): ServerKind {
   const protocol = server.port.protocol.toUpperCase();
   if (isHttpProtocol(protocol)) return 'http';
   if (protocol === 'TCP' || protocol === 'MONGO' || protocol === 'MYSQL' || protocol === 'REDIS')
     return 'tcp';
-  if ((protocol === 'TLS' || protocol === 'HTTPS') && server.tls?.mode === 'PASSTHROUGH')
-    return 'tls-passthrough';
+  if (protocol !== 'TLS' && protocol !== 'HTTPS') return 'unsupported';
+  const mode = server.tls?.mode ?? '';
+  if (mode === 'PASSTHROUGH') return 'tls-passthrough';
+  if (TERMINATING_MODES.has(mode) && hasCertificates(server))
+    return protocol === 'HTTPS' ? 'https' : 'tls-terminated';
   return 'unsupported';
 }
 
 export interface PortServers {
   port: number;
   http: GatewayHttpServer[];
+  /** HTTPS servers terminating TLS: one chain and one route configuration each. */
+  https: GatewayHttpServer[];
   l4: GatewayHttpServer[];
 }
 
@@ -47,8 +61,12 @@ export function serversByPort(ctx: BuildContext): PortServers[] {
       if (kind === 'unsupported') continue;
       let entry = byPort.get(server.port.number);
       if (!entry)
-        byPort.set(server.port.number, (entry = { port: server.port.number, http: [], l4: [] }));
-      (kind === 'http' ? entry.http : entry.l4).push({ gateway, server });
+        byPort.set(
+          server.port.number,
+          (entry = { port: server.port.number, http: [], https: [], l4: [] }),
+        );
+      const list = kind === 'http' ? entry.http : kind === 'https' ? entry.https : entry.l4;
+      list.push({ gateway, server });
     }
   }
   return [...byPort.values()].sort((a, b) => a.port - b.port);
@@ -92,8 +110,24 @@ function l4Chains(
       listenPort: entry.port,
       gatewayNames: new Set([gatewayKey(gateway)]),
     };
+    const kind = serverKind(server);
     for (const vs of ctx.push.virtualServicesForGateway(gatewayKey(gateway))) {
-      if (serverKind(server) === 'tcp') {
+      if (kind === 'tls-terminated') {
+        // TLS ends here; the decrypted stream goes where the VirtualService's tcp routes say.
+        const target = tcpRouteTarget(rctx, vs);
+        const names = serverNames(server).filter((n) => !seenSni.has(n));
+        if (!target || (names.length === 0 && catchAll)) continue;
+        names.forEach((n) => seenSni.add(n));
+        if (names.length === 0) catchAll = true;
+        tls = true;
+        chains.push({
+          ...(names.length > 0 ? { filter_chain_match: { server_names: names } } : {}),
+          filters: [tcpProxyFilter(target.cluster ?? target.weighted![0]!.name, target)],
+          transport_socket: serverTransportSocket(server, false),
+        });
+        break;
+      }
+      if (kind === 'tcp') {
         const target = tcpRouteTarget(rctx, vs);
         if (target && !catchAll) {
           catchAll = true;
@@ -125,6 +159,59 @@ function l4Chains(
   return { chains, tls };
 }
 
+/** The HTTP servers' shared chain; beside HTTPS servers it takes plaintext only. */
+function plainHttpChain(
+  ctx: BuildContext,
+  name: string,
+  entry: PortServers,
+  besideTls: boolean,
+): Record<string, unknown> {
+  const hcm = hcmFilter({
+    statPrefix: `outbound_${name}`,
+    rds: httpRouteName(entry.port),
+    family: ctx.family,
+    useRemoteAddress: true,
+    security: { ctx, port: entry.port },
+  });
+  return besideTls
+    ? { filter_chain_match: { transport_protocol: 'raw_buffer' }, filters: [hcm] }
+    : { filters: [hcm] };
+}
+
+/** One chain per HTTPS server, matched by SNI (a server for `*` takes the rest), first server wins a name. */
+function httpsChains(
+  ctx: BuildContext,
+  name: string,
+  entry: PortServers,
+): Record<string, unknown>[] {
+  const chains: Record<string, unknown>[] = [];
+  const seen = new Set<string>();
+  let catchAll = false;
+  for (const { gateway, server } of entry.https) {
+    const names = serverNames(server).filter((n) => !seen.has(n));
+    if (names.length === 0 && (catchAll || serverNames(server).length > 0)) continue;
+    names.forEach((n) => seen.add(n));
+    if (names.length === 0) catchAll = true;
+    chains.push({
+      filter_chain_match: {
+        ...(names.length > 0 ? { server_names: names } : {}),
+        transport_protocol: 'tls',
+      },
+      filters: [
+        hcmFilter({
+          statPrefix: `outbound_${name}`,
+          rds: httpsRouteName(server, gateway),
+          family: ctx.family,
+          useRemoteAddress: true,
+          security: { ctx, port: entry.port },
+        }),
+      ],
+      transport_socket: serverTransportSocket(server, true),
+    });
+  }
+  return chains;
+}
+
 export function gatewayListeners(ctx: BuildContext): EnvoyResource[] {
   const out: EnvoyResource[] = [];
   const address = wildcardAddress(ctx.proxy);
@@ -140,14 +227,14 @@ export function gatewayListeners(ctx: BuildContext): EnvoyResource[] {
       address: listenerAddress(address, bind),
       traffic_direction: 'OUTBOUND',
     };
-    if (entry.http.length > 0) {
-      const hcm = hcmFilter({
-        statPrefix: `outbound_${name}`,
-        rds: httpRouteName(entry.port),
-        family: ctx.family,
-        useRemoteAddress: true,
-      });
-      listener.filter_chains = [{ filters: [hcm] }];
+    if (entry.https.length > 0) {
+      // PASSTHROUGH and terminated TLS servers on the same port are told apart by SNI too.
+      const chains = [...httpsChains(ctx, name, entry), ...l4Chains(ctx, entry).chains];
+      if (entry.http.length > 0) chains.push(plainHttpChain(ctx, name, entry, true));
+      listener.filter_chains = chains;
+      listener.listener_filters = [TLS_INSPECTOR_FILTER];
+    } else if (entry.http.length > 0) {
+      listener.filter_chains = [plainHttpChain(ctx, name, entry, false)];
     } else {
       const { chains, tls } = l4Chains(ctx, entry);
       if (chains.length === 0) continue; // nothing routes here: Istio leaves the port closed

@@ -2,7 +2,10 @@
 // captured connection to the one matching its original destination. HTTP ports get
 // `0.0.0.0_PORT` with RDS route config "PORT" (routing by Host); TCP and TLS ports get
 // `VIP_PORT` per service address, or SNI / catch-all chains on `0.0.0.0_PORT` for
-// services without an address.
+// services without an address. A proxy in interception mode NONE gets the same
+// listeners bound for real on its localhost instead (`127.0.0.1_9080`), as Istio
+// does: nothing redirects to 15001, so the app calls them explicitly, and TCP
+// services are told apart by port alone (the first one takes a port).
 import type { Service, ServicePort, VirtualService } from '../../model/types.ts';
 import type { EnvoyResource } from '../types.ts';
 import { hostsOverlap } from '../common/hosts.ts';
@@ -14,6 +17,7 @@ import { MESH_GATEWAY } from '../route/context.ts';
 import type { RouteContext } from '../route/context.ts';
 import { virtualServiceHosts } from '../route/sidecar-routes.ts';
 import { listenerAddress, wildcardAddress } from './address.ts';
+import { interceptionNone, localhostAddress } from '../common/interception.ts';
 import { TLS_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
 import type { TcpTarget } from './filters.ts';
 import { tcpRouteTarget, tlsRoutes } from './l4-routes.ts';
@@ -32,12 +36,13 @@ function outboundListener(
   port: number,
   chains: Record<string, unknown>[],
   tls: boolean,
+  bound: boolean,
 ): EnvoyResource {
   const listener: EnvoyResource = {
     '@type': LISTENER,
     name,
     address: listenerAddress(address, port),
-    bind_to_port: { value: false },
+    ...(bound ? {} : { bind_to_port: { value: false } }),
     traffic_direction: 'OUTBOUND',
     filter_chains: chains,
   };
@@ -49,13 +54,18 @@ function outboundListener(
   return listener;
 }
 
+/** Where outbound listeners sit: the wildcard (captured, not bound) or localhost (bound, NONE mode). */
+function outboundAddress(ctx: BuildContext): string {
+  return interceptionNone(ctx.proxy) ? localhostAddress(ctx.proxy) : wildcardAddress(ctx.proxy);
+}
+
 function httpListener(ctx: BuildContext, port: number): EnvoyResource {
-  const address = wildcardAddress(ctx.proxy);
+  const address = outboundAddress(ctx);
   const name = listenerName(address, port);
   const chain = {
     filters: [hcmFilter({ statPrefix: `outbound_${name}`, rds: String(port), family: ctx.family })],
   };
-  return outboundListener(name, address, port, [chain], false);
+  return outboundListener(name, address, port, [chain], false, interceptionNone(ctx.proxy));
 }
 
 function l4VirtualServices(ctx: BuildContext, service: Service): VirtualService[] {
@@ -98,7 +108,8 @@ function serviceChains(
 export function sidecarOutboundListeners(ctx: BuildContext): EnvoyResource[] {
   const httpPorts = outboundHttpPorts(ctx);
   const out: EnvoyResource[] = httpPorts.map((p) => httpListener(ctx, p));
-  const wildcard = wildcardAddress(ctx.proxy);
+  const none = interceptionNone(ctx.proxy);
+  const wildcard = outboundAddress(ctx);
   const wildcardChains = new Map<
     number,
     { chains: Record<string, unknown>[]; tls: boolean; catchAll: boolean; names: Set<string> }
@@ -113,7 +124,10 @@ export function sidecarOutboundListeners(ctx: BuildContext): EnvoyResource[] {
         listenPort: port.port,
         gatewayNames: new Set([MESH_GATEWAY]),
       };
-      const vips = service.addresses.filter((a) => a !== '0.0.0.0' && !a.includes('/'));
+      // Without capture no connection arrives for a VIP: only the port can tell services apart.
+      const vips = none
+        ? []
+        : service.addresses.filter((a) => a !== '0.0.0.0' && !a.includes('/'));
       if (vips.length > 0) {
         for (const vip of vips) {
           const name = listenerName(vip, port.port);
@@ -127,6 +141,7 @@ export function sidecarOutboundListeners(ctx: BuildContext): EnvoyResource[] {
               port.port,
               chains,
               chains.some((c) => c.filter_chain_match),
+              false,
             ),
           );
         }
@@ -160,7 +175,14 @@ export function sidecarOutboundListeners(ctx: BuildContext): EnvoyResource[] {
   }
   for (const [port, entry] of [...wildcardChains].sort(([a], [b]) => a - b)) {
     out.push(
-      outboundListener(listenerName(wildcard, port), wildcard, port, entry.chains, entry.tls),
+      outboundListener(
+        listenerName(wildcard, port),
+        wildcard,
+        port,
+        entry.chains,
+        entry.tls,
+        none,
+      ),
     );
   }
   return out;

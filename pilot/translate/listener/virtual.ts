@@ -1,8 +1,9 @@
 // The two listeners iptables capture sends traffic to. virtualOutbound (15001) hands
 // each connection to the listener of its original destination (use_original_dst);
 // what matches none passes through (ALLOW_ANY) or is dropped (REGISTRY_ONLY).
-// virtualInbound (15006) has one filter chain per workload port, to `inbound|PORT||`,
-// and passes other ports through to the workload from 127.0.0.6.
+// virtualInbound (15006) has filter chains per workload port, to `inbound|PORT||`
+// (mTLS, plaintext or both, per PeerAuthentication: inbound-tls.ts), and passes other
+// ports through to the workload from 127.0.0.6.
 import type { EnvoyResource } from '../types.ts';
 import {
   BLACKHOLE_CLUSTER,
@@ -22,7 +23,8 @@ import { inboundPorts } from '../cluster/inbound.ts';
 import type { InboundPort } from '../cluster/inbound.ts';
 import { outboundPolicy } from '../route/sidecar-routes.ts';
 import { listenerAddress, wildcardAddress } from './address.ts';
-import { ORIGINAL_DST_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
+import { ORIGINAL_DST_FILTER, TLS_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
+import { inboundChainsForMode, needsTlsInspector } from './inbound-tls.ts';
 
 /** A chain for connections addressed to the capture port itself: a loop, so drop them. */
 function loopGuard(name: string, port: number): Record<string, unknown> {
@@ -78,10 +80,9 @@ function inboundRouteConfig(inbound: InboundPort): Record<string, unknown> {
 }
 
 function inboundChain(ctx: BuildContext, inbound: InboundPort): Record<string, unknown> {
-  const wildcard = wildcardAddress(ctx.proxy);
-  const name = listenerName(wildcard, inbound.port);
+  const name = listenerName(inbound.bind ?? wildcardAddress(ctx.proxy), inbound.port);
   const cluster = inboundClusterName(inbound.port);
-  const port = inbound.service.ports.find((p) => p.port === inbound.endpoint.servicePort);
+  const port = inbound.servicePort;
   const filters =
     port && isHttpProtocol(port.protocol)
       ? [
@@ -90,23 +91,39 @@ function inboundChain(ctx: BuildContext, inbound: InboundPort): Record<string, u
             routeConfig: inboundRouteConfig(inbound),
             family: ctx.family,
             inbound: true,
+            security: { ctx, port: inbound.port },
           }),
         ]
       : [tcpProxyFilter(cluster, { cluster })];
   return { name, filter_chain_match: { destination_port: { value: inbound.port } }, filters };
 }
 
+/** One port's chains per its PeerAuthentication mode: mTLS, plaintext, or both (inbound-tls.ts). */
+function inboundChains(ctx: BuildContext, inbound: InboundPort): Record<string, unknown>[] {
+  const chain = inboundChain(ctx, inbound) as Record<string, unknown> & {
+    filter_chain_match: Record<string, unknown>;
+  };
+  const http = inbound.servicePort !== undefined && isHttpProtocol(inbound.servicePort.protocol);
+  return inboundChainsForMode(ctx, inbound.port, chain, http);
+}
+
 export function virtualInboundListener(ctx: BuildContext): EnvoyResource {
+  const portChains = inboundPorts(ctx)
+    .filter((p) => p.bind === undefined)
+    .flatMap((p) => inboundChains(ctx, p));
   return {
     '@type': LISTENER,
     name: VIRTUAL_INBOUND_LISTENER,
     address: listenerAddress(wildcardAddress(ctx.proxy), INBOUND_CAPTURE_PORT),
     traffic_direction: 'INBOUND',
-    // REDIRECT rewrote the destination: recover it, so chains can match the port.
-    listener_filters: [ORIGINAL_DST_FILTER],
+    // REDIRECT rewrote the destination: recover it, so chains can match the port;
+    // tls_inspector then tells mTLS from plaintext (PeerAuthentication PERMISSIVE).
+    listener_filters: needsTlsInspector(portChains)
+      ? [ORIGINAL_DST_FILTER, TLS_INSPECTOR_FILTER]
+      : [ORIGINAL_DST_FILTER],
     filter_chains: [
       loopGuard(`${VIRTUAL_INBOUND_LISTENER}-blackhole`, INBOUND_CAPTURE_PORT),
-      ...inboundPorts(ctx).map((p) => inboundChain(ctx, p)),
+      ...portChains,
       {
         name: 'InboundPassthroughFilterChain',
         filters: [
@@ -115,4 +132,25 @@ export function virtualInboundListener(ctx: BuildContext): EnvoyResource {
       },
     ],
   };
+}
+
+/**
+ * Inbound ports that bind for real (Sidecar ingress in captureMode NONE, or any
+ * ingress of a proxy in interception mode NONE): a listener `BIND_PORT` each.
+ */
+export function boundInboundListeners(ctx: BuildContext): EnvoyResource[] {
+  return inboundPorts(ctx).flatMap((p) => {
+    if (p.bind === undefined) return [];
+    const chains = inboundChains(ctx, p);
+    return [
+      {
+        '@type': LISTENER,
+        name: listenerName(p.bind, p.port),
+        address: listenerAddress(p.bind, p.port),
+        traffic_direction: 'INBOUND',
+        ...(needsTlsInspector(chains) ? { listener_filters: [TLS_INSPECTOR_FILTER] } : {}),
+        filter_chains: chains,
+      },
+    ];
+  });
 }

@@ -1,5 +1,6 @@
 // The gateway family (proxy.type 'router'): listeners and routes from the Gateways
-// selecting the proxy; the same outbound clusters and endpoints a sidecar has.
+// selecting the proxy; the same outbound clusters and endpoints a sidecar has; and
+// the credentials of its TLS servers over SDS.
 import type { Proxy } from '../../model/proxy.ts';
 import type { PushContext } from '../../model/types.ts';
 import type { Generator } from '../types.ts';
@@ -13,7 +14,10 @@ import {
 import type { BuildContext } from '../cluster/context.ts';
 import { blackHoleCluster } from '../cluster/special.ts';
 import { gatewayListeners, httpRouteName, serversByPort } from '../listener/gateway.ts';
+import { httpsRouteName } from '../listener/gateway-tls.ts';
+import { credentialSecretGenerator } from './credentials.ts';
 import { gatewayRouteConfiguration } from '../route/gateway-routes.ts';
+import { applyRouteRateLimits } from '../security/http-filters.ts';
 import { endpointsFor, outboundClusters } from '../sidecar/generators.ts';
 
 function context(push: PushContext, proxy: Proxy): BuildContext {
@@ -31,9 +35,15 @@ export const routerRouteGenerator: Generator<PushContext> = {
   typeUrl: ROUTE_CONFIGURATION,
   generate(push, proxy, names) {
     const ctx = context(push, proxy);
-    const configs = serversByPort(ctx)
-      .filter((e) => e.http.length > 0)
-      .map((e) => gatewayRouteConfiguration(ctx, httpRouteName(e.port), e.port, e.http));
+    const configs = serversByPort(ctx).flatMap((e) => [
+      ...(e.http.length > 0
+        ? [applyRouteRateLimits(ctx, e.port, gatewayRouteConfiguration(ctx, httpRouteName(e.port), e.port, e.http))]
+        : []),
+      // One route configuration per HTTPS server: only its hosts are served on its chain.
+      ...e.https.map((s) =>
+        applyRouteRateLimits(ctx, e.port, gatewayRouteConfiguration(ctx, httpsRouteName(s.server, s.gateway), e.port, [s])),
+      ),
+    ]);
     return selectNamed(configs, names);
   },
 };
@@ -62,4 +72,5 @@ export const ROUTER_GENERATORS: readonly Generator<PushContext>[] = [
   routerRouteGenerator,
   routerClusterGenerator,
   routerEndpointGenerator,
+  credentialSecretGenerator,
 ];

@@ -19,8 +19,14 @@ import {
 } from '../cluster/special.ts';
 import { loadAssignment } from '../endpoint/load-assignment.ts';
 import { outboundHttpPorts, sidecarOutboundListeners } from '../listener/outbound.ts';
-import { virtualInboundListener, virtualOutboundListener } from '../listener/virtual.ts';
+import {
+  boundInboundListeners,
+  virtualInboundListener,
+  virtualOutboundListener,
+} from '../listener/virtual.ts';
+import { interceptionNone } from '../common/interception.ts';
 import { sidecarRouteConfiguration } from '../route/sidecar-routes.ts';
+import { credentialSecretGenerator } from '../router/credentials.ts';
 
 function context(push: PushContext, proxy: Proxy): BuildContext {
   return { push, proxy, family: 'sidecar' };
@@ -59,8 +65,12 @@ export const sidecarListenerGenerator: Generator<PushContext> = {
   typeUrl: LISTENER,
   generate(push, proxy, names) {
     const ctx = context(push, proxy);
+    // Nothing is redirected to 15001/15006 without capture: no virtual listeners then.
+    const virtual = interceptionNone(proxy)
+      ? []
+      : [virtualOutboundListener(ctx), virtualInboundListener(ctx)];
     return selectNamed(
-      [virtualOutboundListener(ctx), virtualInboundListener(ctx), ...sidecarOutboundListeners(ctx)],
+      [...virtual, ...boundInboundListeners(ctx), ...sidecarOutboundListeners(ctx)],
       names,
     );
   },
@@ -110,4 +120,6 @@ export const SIDECAR_GENERATORS: readonly Generator<PushContext>[] = [
   sidecarRouteGenerator,
   sidecarClusterGenerator,
   sidecarEndpointGenerator,
+  // DestinationRule credentialName (SIMPLE/MUTUAL to a service) over SDS, as for gateways.
+  credentialSecretGenerator,
 ];

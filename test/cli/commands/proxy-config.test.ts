@@ -77,7 +77,19 @@ describe('petrel proxy-config', () => {
     const table = rows((await fromPilot('listeners')).out);
     expect(table[0]).toEqual(['ADDRESSES', 'PORT', 'MATCH', 'DESTINATION']);
     expect(table).toContainEqual(['0.0.0.0', '9080', 'ALL', 'Route: 9080']);
-    expect(table).toContainEqual(['0.0.0.0', '15006', 'Addr: *:9080', 'Cluster: inbound|9080||']);
+    // PERMISSIVE (no PeerAuthentication): an mTLS chain and a plaintext chain, as istioctl shows them.
+    expect(table).toContainEqual([
+      '0.0.0.0',
+      '15006',
+      'Trans: tls; Addr: *:9080',
+      'Cluster: inbound|9080||',
+    ]);
+    expect(table).toContainEqual([
+      '0.0.0.0',
+      '15006',
+      'Trans: raw_buffer; Addr: *:9080',
+      'Cluster: inbound|9080||',
+    ]);
     // Sorted by port as istioctl does.
     const ports = table.slice(1).map((r) => Number(r[1]));
     expect(ports).toEqual([...ports].sort((a, b) => a - b));

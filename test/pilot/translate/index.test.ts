@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseProxy } from '../../../pilot/model/proxy.ts';
 import { familyOf, generatorsFor, meshGenerators } from '../../../pilot/translate/index.ts';
+import { TypeUrl } from '../../../api/envoy/registry.ts';
 import {
   CLUSTER,
   CLUSTER_LOAD_ASSIGNMENT,
@@ -29,11 +30,12 @@ describe('generator registry', () => {
     ]);
   });
 
-  it('serves LDS, RDS, CDS and EDS to every family', () => {
-    for (const p of [sidecar, router, grpc])
-      expect([...generatorsFor(p).keys()].sort()).toEqual(
-        [CLUSTER, CLUSTER_LOAD_ASSIGNMENT, LISTENER, ROUTE_CONFIGURATION].sort(),
-      );
+  it('serves LDS, RDS, CDS and EDS to every family, and SDS credentials to Envoy proxies', () => {
+    const four = [CLUSTER, CLUSTER_LOAD_ASSIGNMENT, LISTENER, ROUTE_CONFIGURATION];
+    for (const p of [sidecar, router])
+      expect([...generatorsFor(p).keys()].sort()).toEqual([...four, TypeUrl.Secret].sort());
+    // Proxyless gRPC takes its certificates from its bootstrap's providers, not SDS.
+    expect([...generatorsFor(grpc).keys()].sort()).toEqual(four.sort());
   });
 
   it('dispatches per proxy through one generator per type', () => {

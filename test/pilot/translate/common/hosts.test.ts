@@ -69,6 +69,8 @@ describe('serviceDomains', () => {
     expect(d).toEqual([
       'reviews.bookinfo.svc.cluster.local',
       'reviews.bookinfo.svc.cluster.local:9080',
+      'reviews.bookinfo.svc.cluster.local.',
+      'reviews.bookinfo.svc.cluster.local.:9080',
       'reviews.bookinfo',
       'reviews.bookinfo:9080',
       'reviews.bookinfo.svc',

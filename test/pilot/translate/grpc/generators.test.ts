@@ -85,7 +85,7 @@ describe('proxyless gRPC resources', () => {
       const hcm = (
         r.resource.api_listener as { api_listener: { rds: { route_config_name: string } } }
       ).api_listener;
-      expect(hcm.rds.route_config_name).toBe('echo.default.svc.cluster.local:7070');
+      expect(hcm.rds.route_config_name).toBe('outbound|7070||echo.default.svc.cluster.local');
     }
   });
 

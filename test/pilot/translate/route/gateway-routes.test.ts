@@ -62,7 +62,7 @@ describe('gateway listeners', () => {
     expect(names.sort()).toEqual(['0.0.0.0_31400', '0.0.0.0_8000', '0.0.0.0_8080', '0.0.0.0_8443']);
   });
 
-  it('skips servers that terminate TLS (not served yet) but keeps the others on the gateway', () => {
+  it('serves a server that terminates TLS on its own port, keeping the others on the gateway', () => {
     const t = scenarioFromYaml(
       `
 kind: TestInclude
@@ -78,14 +78,19 @@ spec:
     hosts: ["*"]
     tls: {mode: SIMPLE, credentialName: cert}
 `,
-      { allowWarnings: true },
     );
-    const names = resourcesOf(t, 'lds').map((l) => l.name);
-    expect(names).not.toContain('0.0.0.0_9443');
+    const lds = resourcesOf(t, 'lds');
+    const names = lds.map((l) => l.name);
     expect(names).toContain('0.0.0.0_8080');
+    const chain = (named(lds, '0.0.0.0_9443').filter_chains as Record<string, unknown>[])[0]!;
+    expect(chain.transport_socket).toMatchObject({
+      typed_config: {
+        common_tls_context: { tls_certificate_sds_secret_configs: [{ name: 'kubernetes://cert' }] },
+      },
+    });
   });
 
-  it('has validation report such a server, while TLS PASSTHROUGH raises nothing', () => {
+  it('has validation report AUTO_PASSTHROUGH, while SIMPLE and PASSTHROUGH raise nothing', () => {
     const gw = (mode: string) => ({
       apiVersion: 'networking.istio.io/v1',
       kind: 'Gateway',
@@ -96,9 +101,10 @@ spec:
         ],
       },
     });
-    expect(validateConfig(gw('SIMPLE')).warnings).toEqual([
+    expect(validateConfig(gw('AUTO_PASSTHROUGH')).warnings).toEqual([
       'gateway default/g: spec.servers[0].tls.mode: not supported by Petrel yet; ignored',
     ]);
+    expect(validateConfig(gw('SIMPLE')).warnings).toEqual([]);
     expect(validateConfig(gw('PASSTHROUGH')).warnings).toEqual([]);
   });
 });

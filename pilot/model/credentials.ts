@@ -1,0 +1,56 @@
+// Gateway credentials (credentialName) from Kubernetes Secrets, read the way
+// Istio's kube credential controller reads them: a TLS secret (tls.crt, tls.key,
+// optional ca.crt) or a generic one (cert, key, cacert); the CA for MUTUAL from a
+// `<name>-cacert` secret (ca.crt or cacert) or else the secret's own ca.crt. In
+// file mode the same Secret objects come from YAML (data base64, or stringData).
+import type { ConfigObject } from '../../api/config/object.ts';
+import type { ConfigSnapshot } from '../config/types.ts';
+
+export interface Credential {
+  /** PEM certificate chain and key; both absent for a CA-only secret. */
+  cert: string | undefined;
+  key: string | undefined;
+  /** PEM CA bundle for checking client certificates (MUTUAL). */
+  ca: string | undefined;
+}
+
+type SecretObject = ConfigObject & {
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+};
+
+function value(s: SecretObject, key: string): string | undefined {
+  const plain = s.stringData?.[key];
+  if (typeof plain === 'string') return plain;
+  const b64 = s.data?.[key];
+  return typeof b64 === 'string' ? Buffer.from(b64, 'base64').toString('utf8') : undefined;
+}
+
+function credentialOf(s: SecretObject): Credential {
+  return {
+    cert: value(s, 'tls.crt') ?? value(s, 'cert'),
+    key: value(s, 'tls.key') ?? value(s, 'key'),
+    ca: value(s, 'ca.crt') ?? value(s, 'cacert'),
+  };
+}
+
+export class CredentialIndex {
+  readonly #byKey = new Map<string, Credential>();
+
+  constructor(snapshot: ConfigSnapshot) {
+    for (const obj of snapshot.list('Secret')) {
+      const key = `${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
+      this.#byKey.set(key, Object.freeze(credentialOf(obj as SecretObject)));
+    }
+  }
+
+  /** The Secret `name` in `namespace` (a gateway reads only its own namespace's, as in Istio). */
+  get(namespace: string, name: string): Credential | undefined {
+    return this.#byKey.get(`${namespace}/${name}`);
+  }
+
+  /** The CA for `name`: the `<name>-cacert` secret's, else the secret's own ca.crt. */
+  caFor(namespace: string, name: string): string | undefined {
+    return this.get(namespace, `${name}-cacert`)?.ca ?? this.get(namespace, name)?.ca;
+  }
+}
