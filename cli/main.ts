@@ -10,6 +10,7 @@ export interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   pilot: async () => (await import('./commands/pilot.ts')).pilotCommand,
   proxy: async () => (await import('./commands/proxy.ts')).proxyCommand,
+  local: async () => (await import('./commands/local.ts')).localCommand,
   'proxy-status': async () => (await import('./commands/proxy-status.ts')).proxyStatusCommand,
   'proxy-config': async () => (await import('./commands/proxy-config.ts')).proxyConfigCommand,
   analyze: async () => (await import('./commands/analyze.ts')).analyzeCommand,
