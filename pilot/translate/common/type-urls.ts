@@ -16,6 +16,7 @@ export const HTTP_FAULT = `${T}envoy.extensions.filters.http.fault.v3.HTTPFault`
 export const CORS = `${T}envoy.extensions.filters.http.cors.v3.Cors`;
 export const CORS_POLICY = `${T}envoy.extensions.filters.http.cors.v3.CorsPolicy`;
 export const TLS_INSPECTOR = `${T}envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector`;
+export const HTTP_INSPECTOR = `${T}envoy.extensions.filters.listener.http_inspector.v3.HttpInspector`;
 export const ORIGINAL_DST = `${T}envoy.extensions.filters.listener.original_dst.v3.OriginalDst`;
 export const UPSTREAM_TLS_CONTEXT = `${T}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`;
 export const HTTP_PROTOCOL_OPTIONS = `${T}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`;

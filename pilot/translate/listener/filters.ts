@@ -8,6 +8,7 @@ import {
   ORIGINAL_DST,
   ROUTER,
   TCP_PROXY,
+  HTTP_INSPECTOR,
   TLS_INSPECTOR,
   UUID_REQUEST_ID,
 } from '../common/type-urls.ts';
@@ -93,6 +94,10 @@ export function tcpProxyFilter(statPrefix: string, target: TcpTarget): Record<st
   return { name: 'envoy.filters.network.tcp_proxy', typed_config: config };
 }
 
+export const HTTP_INSPECTOR_FILTER = {
+  name: 'envoy.filters.listener.http_inspector',
+  typed_config: { '@type': HTTP_INSPECTOR },
+};
 export const TLS_INSPECTOR_FILTER = {
   name: 'envoy.filters.listener.tls_inspector',
   typed_config: { '@type': TLS_INSPECTOR },

@@ -9,16 +9,16 @@
 import type { Service, ServicePort, VirtualService } from '../../model/types.ts';
 import type { EnvoyResource } from '../types.ts';
 import { hostsOverlap } from '../common/hosts.ts';
-import { listenerName, outboundClusterName } from '../common/names.ts';
+import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, listenerName, outboundClusterName } from '../common/names.ts';
 import { isHttpProtocol, isTlsProtocol } from '../common/protocol.ts';
 import { LISTENER } from '../common/type-urls.ts';
 import type { BuildContext } from '../cluster/context.ts';
 import { MESH_GATEWAY } from '../route/context.ts';
 import type { RouteContext } from '../route/context.ts';
-import { virtualServiceHosts } from '../route/sidecar-routes.ts';
+import { outboundPolicy, virtualServiceHosts } from '../route/sidecar-routes.ts';
 import { listenerAddress, wildcardAddress } from './address.ts';
 import { interceptionNone, localhostAddress } from '../common/interception.ts';
-import { TLS_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
+import { HTTP_INSPECTOR_FILTER, TLS_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
 import type { TcpTarget } from './filters.ts';
 import { tcpRouteTarget, tlsRoutes } from './l4-routes.ts';
 
@@ -62,10 +62,30 @@ function outboundAddress(ctx: BuildContext): string {
 function httpListener(ctx: BuildContext, port: number): EnvoyResource {
   const address = outboundAddress(ctx);
   const name = listenerName(address, port);
-  const chain = {
-    filters: [hcmFilter({ statPrefix: `outbound_${name}`, rds: String(port), family: ctx.family })],
+  const hcm = hcmFilter({ statPrefix: `outbound_${name}`, rds: String(port), family: ctx.family });
+  if (interceptionNone(ctx.proxy)) {
+    // Bound for an app that sends HTTP to it on purpose: nothing else arrives here.
+    return outboundListener(name, address, port, [{ filters: [hcm] }], false, true);
+  }
+  // Captured traffic to an HTTP port may still not be HTTP (Istio's protocol sniffing):
+  // http_inspector tells, and what is not HTTP passes through (or is dropped under
+  // REGISTRY_ONLY) instead of failing in the HTTP codec.
+  const cluster = outboundPolicy(ctx) === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
+  const listener = outboundListener(
+    name,
+    address,
+    port,
+    [{ filter_chain_match: { application_protocols: ['http/1.1', 'h2c'] }, filters: [hcm] }],
+    false,
+    false,
+  );
+  listener.listener_filters = [HTTP_INSPECTOR_FILTER];
+  listener.continue_on_listener_filters_timeout = true;
+  listener.default_filter_chain = {
+    name: 'PassthroughFilterChain',
+    filters: [tcpProxyFilter(cluster, { cluster })],
   };
-  return outboundListener(name, address, port, [chain], false, interceptionNone(ctx.proxy));
+  return listener;
 }
 
 function l4VirtualServices(ctx: BuildContext, service: Service): VirtualService[] {
