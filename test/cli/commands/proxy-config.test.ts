@@ -76,7 +76,9 @@ describe('petrel proxy-config', () => {
   it('shows listeners one row per filter chain with its match and destination', async () => {
     const table = rows((await fromPilot('listeners')).out);
     expect(table[0]).toEqual(['ADDRESSES', 'PORT', 'MATCH', 'DESTINATION']);
-    expect(table).toContainEqual(['0.0.0.0', '9080', 'ALL', 'Route: 9080']);
+    // An HTTP port sniffs: HTTP goes to its route config, anything else passes through.
+    expect(table).toContainEqual(['0.0.0.0', '9080', 'App: http/1.1,h2c', 'Route: 9080']);
+    expect(table).toContainEqual(['0.0.0.0', '9080', 'ALL', 'PassthroughCluster']);
     // PERMISSIVE (no PeerAuthentication): an mTLS chain and a plaintext chain, as istioctl shows them.
     expect(table).toContainEqual([
       '0.0.0.0',
