@@ -7,15 +7,24 @@ export interface EchoWorkload {
   host?: string;
 }
 
-export function echoWorkloadsYaml(app: string, servicePort: number, workloads: EchoWorkload[], namespace = 'default'): string {
+/** Service, DestinationRule subsets, Pods and EndpointSlices for `app`; `portName` sets the protocol (grpc, http). */
+export function workloadsYaml(
+  app: string,
+  servicePort: number,
+  workloads: EchoWorkload[],
+  options: { namespace?: string; portName?: string; clusterIpPrefix?: string } = {},
+): string {
+  const namespace = options.namespace ?? 'default';
+  const portName = options.portName ?? 'grpc';
+  const clusterIpPrefix = options.clusterIpPrefix ?? '10.96.7';
   const docs: string[] = [
     `apiVersion: v1
 kind: Service
 metadata: { name: ${app}, namespace: ${namespace}, labels: { app: ${app} } }
 spec:
-  clusterIP: 10.96.7.${servicePort % 250}
+  clusterIP: ${clusterIpPrefix}.${servicePort % 250}
   selector: { app: ${app} }
-  ports: [{ name: grpc, port: ${servicePort}, targetPort: grpc }]`,
+  ports: [{ name: ${portName}, port: ${servicePort}, targetPort: ${portName} }]`,
     `apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: { name: ${app}, namespace: ${namespace} }
@@ -32,19 +41,24 @@ kind: Pod
 metadata: { name: ${pod}, namespace: ${namespace}, labels: { app: ${app}, version: ${w.version} } }
 spec:
   serviceAccountName: ${app}
-  containers: [{ name: ${app}, image: echo, ports: [{ name: grpc, containerPort: ${w.port} }] }]
+  containers: [{ name: ${app}, image: ${app}, ports: [{ name: ${portName}, containerPort: ${w.port} }] }]
 status: { podIP: ${ip}, phase: Running }`);
     docs.push(`apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata: { name: ${pod}, namespace: ${namespace}, labels: { kubernetes.io/service-name: ${app} } }
 addressType: IPv4
-ports: [{ name: grpc, port: ${w.port}, protocol: TCP }]
+ports: [{ name: ${portName}, port: ${w.port}, protocol: TCP }]
 endpoints:
   - addresses: [${ip}]
     conditions: { ready: true, serving: true, terminating: false }
     targetRef: { kind: Pod, namespace: ${namespace}, name: ${pod} }`);
   }
   return docs.join('\n---\n') + '\n';
+}
+
+/** gRPC echo backends (port named grpc). */
+export function echoWorkloadsYaml(app: string, servicePort: number, workloads: EchoWorkload[], namespace = 'default'): string {
+  return workloadsYaml(app, servicePort, workloads, { namespace });
 }
 
 /** Routes for the echo service: a header match to v2, a fault abort on a header, else 80/20 between v1 and v3. */
