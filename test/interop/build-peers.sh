@@ -22,7 +22,8 @@ need_go() {
 # The pinned go.sum decides every dependency; nothing may float.
 export GOFLAGS="-mod=readonly -buildvcs=false"
 
-inputs_key() { sha256sum "$@" | sha256sum | cut -c1-12; }
+# Contents only, not paths: a fresh clone elsewhere (as CI makes) reuses the cache.
+inputs_key() { cat "$@" | sha256sum | cut -c1-12; }
 
 # grpc-go's xDS client, through the lead's small wrapper module.
 build_grpc_xds_client() {
