@@ -130,6 +130,7 @@ describe('the CRDs in a real kube-apiserver', () => {
       'authorizationpolicies.security.istio.io',
       'destinationrules.networking.istio.io',
       'gateways.networking.istio.io',
+      'localratelimits.petrel.dev',
       'peerauthentications.security.istio.io',
       'requestauthentications.security.istio.io',
       'serviceentries.networking.istio.io',
