@@ -28,8 +28,29 @@ export const WKT = {
 } as const;
 const SPECIAL = new Set<string>(Object.values(WKT));
 
+// protobufjs recomputes `fullName` on every read (walks the parents, joins an
+// array); encoding asks for it per message and per field, so it is read once
+// per Type here. Types never move once the root is resolved.
+const fullNames = new WeakMap<Type, string>();
+const specials = new WeakMap<Type, boolean>();
+
+/** `type.fullName`, memoised per Type. */
+export function typeFullName(type: Type): string {
+  let name = fullNames.get(type);
+  if (name === undefined) {
+    name = type.fullName;
+    fullNames.set(type, name);
+  }
+  return name;
+}
+
 export function isSpecialForm(type: Type): boolean {
-  return SPECIAL.has(type.fullName);
+  let special = specials.get(type);
+  if (special === undefined) {
+    special = SPECIAL.has(typeFullName(type));
+    specials.set(type, special);
+  }
+  return special;
 }
 
 function jsonToValue(v: unknown, at: string, problems: Problems, depth: number): Out {
@@ -38,7 +59,8 @@ function jsonToValue(v: unknown, at: string, problems: Problems, depth: number):
   if (v === null) return { [key.null]: 0 };
   if (typeof v === 'boolean') return { [key.bool]: v };
   if (typeof v === 'string') return { [key.string]: v };
-  if (typeof v === 'number') return Number.isFinite(v) ? { [key.number]: v } : want(problems, at, 'a finite number', v);
+  if (typeof v === 'number')
+    return Number.isFinite(v) ? { [key.number]: v } : want(problems, at, 'a finite number', v);
   if (Array.isArray(v)) return { [key.list]: jsonToList(v, at, problems, depth) };
   if (isPlainObject(v)) return { [key.struct]: jsonToStruct(v, at, problems, depth) };
   return want(problems, at, 'a JSON value', v);
@@ -48,7 +70,12 @@ function jsonToList(v: unknown[], at: string, problems: Problems, depth: number)
   return { values: v.map((item, i) => jsonToValue(item, `${at}[${i}]`, problems, depth + 1)) };
 }
 
-function jsonToStruct(v: Record<string, unknown>, at: string, problems: Problems, depth: number): Out {
+function jsonToStruct(
+  v: Record<string, unknown>,
+  at: string,
+  problems: Problems,
+  depth: number,
+): Out {
   const fields = Object.entries(v)
     .filter(([, item]) => item !== undefined)
     .map(([k, item]) => [k, jsonToValue(item, `${at}[${JSON.stringify(k)}]`, problems, depth + 1)]);
@@ -56,7 +83,7 @@ function jsonToStruct(v: Record<string, unknown>, at: string, problems: Problems
 }
 
 function specialForm(type: Type, v: unknown, at: string, problems: Problems, depth: number): Out {
-  switch (type.fullName) {
+  switch (typeFullName(type)) {
     case WKT.Duration: {
       const d = typeof v === 'string' ? parseDuration(v) : undefined;
       return d ?? want(problems, at, 'a duration string like "1s" or "0.250s"', v);
@@ -66,9 +93,13 @@ function specialForm(type: Type, v: unknown, at: string, problems: Problems, dep
       return t ?? want(problems, at, 'an RFC 3339 timestamp like "2024-05-01T12:00:00Z"', v);
     }
     case WKT.Struct:
-      return isPlainObject(v) ? jsonToStruct(v, at, problems, depth) : want(problems, at, 'a JSON object', v);
+      return isPlainObject(v)
+        ? jsonToStruct(v, at, problems, depth)
+        : want(problems, at, 'a JSON object', v);
     case WKT.ListValue:
-      return Array.isArray(v) ? jsonToList(v, at, problems, depth) : want(problems, at, 'a JSON array', v);
+      return Array.isArray(v)
+        ? jsonToList(v, at, problems, depth)
+        : want(problems, at, 'a JSON array', v);
     case WKT.Value:
       return jsonToValue(v, at, problems, depth);
     default: {
@@ -97,7 +128,13 @@ function mapKeyOk(keyType: string, key: string): boolean {
 }
 
 /** Converts one message (not its '@type'); BAD when a problem was recorded inside. */
-export function messageValue(type: Type, v: unknown, at: string, problems: Problems, depth: number): Out {
+export function messageValue(
+  type: Type,
+  v: unknown,
+  at: string,
+  problems: Problems,
+  depth: number,
+): Out {
   if (depth > MAX_DEPTH) {
     problems.push(`${at}: nested more than ${MAX_DEPTH} messages deep`);
     return BAD;
@@ -112,7 +149,6 @@ export function messageValue(type: Type, v: unknown, at: string, problems: Probl
   const oneofSeen = new Map<string, string[]>();
   for (const [key, raw] of Object.entries(v)) {
     const field = type.fields[key];
-    const here = `${at}.${key}`;
     if (!field) {
       const snake = camelToSnake(key);
       const hint = snake !== key && type.fields[snake] ? ` (did you mean "${snake}"?)` : '';
@@ -121,8 +157,11 @@ export function messageValue(type: Type, v: unknown, at: string, problems: Probl
     }
     // undefined and null mean "not set" (null as in proto3 JSON), except in a Value.
     if (raw === undefined) continue;
-    if (raw === null && field.resolvedType?.fullName !== WKT.Value) continue;
-    if (field.partOf) oneofSeen.set(field.partOf.name, [...(oneofSeen.get(field.partOf.name) ?? []), key]);
+    const rt = field.resolvedType;
+    if (raw === null && !(rt instanceof protobuf.Type && typeFullName(rt) === WKT.Value)) continue;
+    const here = `${at}.${key}`;
+    if (field.partOf)
+      oneofSeen.set(field.partOf.name, [...(oneofSeen.get(field.partOf.name) ?? []), key]);
     if (field.map) {
       if (!isPlainObject(raw)) {
         want(problems, here, 'an object (map)', raw);
@@ -133,7 +172,8 @@ export function messageValue(type: Type, v: unknown, at: string, problems: Probl
       for (const [k, item] of Object.entries(raw)) {
         const at2 = `${here}[${JSON.stringify(k)}]`;
         if (!mapKeyOk(keyType, k)) problems.push(`${at2}: map key is not a ${keyType}`);
-        else if (item === undefined || item === null) problems.push(`${at2}: map value must not be ${String(item)}`);
+        else if (item === undefined || item === null)
+          problems.push(`${at2}: map value must not be ${String(item)}`);
         else entries.push([k, fieldValue(field, item, at2, problems, depth)]);
       }
       out[key] = Object.fromEntries(entries);
@@ -152,7 +192,10 @@ export function messageValue(type: Type, v: unknown, at: string, problems: Probl
     }
   }
   for (const [name, keys] of oneofSeen) {
-    if (keys.length > 1) problems.push(`${at}: oneof "${name}" has ${keys.length} fields set (${keys.join(', ')}); set one`);
+    if (keys.length > 1)
+      problems.push(
+        `${at}: oneof "${name}" has ${keys.length} fields set (${keys.join(', ')}); set one`,
+      );
   }
   return problems.length === before ? out : BAD;
 }
@@ -163,15 +206,25 @@ export function messageValue(type: Type, v: unknown, at: string, problems: Probl
  * not know can only travel opaque, as `{ '@type': url, '@value': base64 }` (the
  * form decoding gives it).
  */
-export function packInlineAny(v: unknown, at: string, problems: Problems, depth: number): PackedAny | typeof BAD {
-  if (!isPlainObject(v)) return want(problems, at, 'an object with "@type" (google.protobuf.Any)', v);
+export function packInlineAny(
+  v: unknown,
+  at: string,
+  problems: Problems,
+  depth: number,
+): PackedAny | typeof BAD {
+  if (!isPlainObject(v))
+    return want(problems, at, 'an object with "@type" (google.protobuf.Any)', v);
   const url = v['@type'];
   if (typeof url !== 'string' || url === '') {
-    problems.push(`${at}: "@type" is required (a type URL like type.googleapis.com/envoy.config.cluster.v3.Cluster)`);
+    problems.push(
+      `${at}: "@type" is required (a type URL like type.googleapis.com/envoy.config.cluster.v3.Cluster)`,
+    );
     return BAD;
   }
   if (!url.includes('/')) {
-    problems.push(`${at}: "@type" ${JSON.stringify(url)} is not a type URL (want type.googleapis.com/${url})`);
+    problems.push(
+      `${at}: "@type" ${JSON.stringify(url)} is not a type URL (want type.googleapis.com/${url})`,
+    );
     return BAD;
   }
   const { '@type': _type, ...rest } = v;
@@ -188,7 +241,9 @@ export function packInlineAny(v: unknown, at: string, problems: Problems, depth:
   if (isSpecialForm(type)) {
     const extra = Object.keys(rest).filter((k) => k !== 'value');
     if (extra.length > 0) {
-      problems.push(`${at}: ${type.fullName.slice(1)} inside an Any takes only "value", not ${extra.map((k) => JSON.stringify(k)).join(', ')}`);
+      problems.push(
+        `${at}: ${type.fullName.slice(1)} inside an Any takes only "value", not ${extra.map((k) => JSON.stringify(k)).join(', ')}`,
+      );
       return BAD;
     }
     body = rest['value'];
@@ -196,7 +251,10 @@ export function packInlineAny(v: unknown, at: string, problems: Problems, depth:
   const converted = messageValue(type, body, at, problems, depth + 1);
   if (converted === BAD) return BAD;
   try {
-    return { type_url: url, value: type.encode(type.fromObject(converted as Record<string, unknown>)).finish() };
+    return {
+      type_url: url,
+      value: type.encode(type.fromObject(converted as Record<string, unknown>)).finish(),
+    };
   } catch (err) {
     problems.push(`${at}: ${err instanceof Error ? err.message : String(err)}`);
     return BAD;

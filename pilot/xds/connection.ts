@@ -23,6 +23,8 @@ export interface StreamContext<Push extends PushSnapshot> {
   readonly log: XdsLogger;
   readonly metrics: XdsMetrics;
   readonly identifier: string;
+  /** Runs a request's handling in the server's FIFO request queue (see request-queue.ts). */
+  schedule(task: () => void): void;
   /** The snapshot last dispatched, or undefined before the first push. */
   currentPush(): Push | undefined;
   /** Adds the connection once its proxy is known; false when the server is stopping. */
@@ -94,13 +96,20 @@ export abstract class Connection<Push extends PushSnapshot> {
       }
       this.ctx.log.info(`ads: new ${this.transport} connection ${this.id} from ${this.peer}`);
     }
-    try {
-      this.onRequest(req);
-    } catch (err) {
-      // A bug in request handling must not take the server down; report and go on.
-      this.ctx.metrics.internalErrors.inc();
-      this.ctx.log.error(`ads: connection ${this.id}: ${req.type_url ?? ''}: ${errorMessage(err)}`);
-    }
+    // Handled in the server's queue, not in gRPC's data callback: answering can
+    // mean generating a whole CDS/EDS, and many streams open at once.
+    this.ctx.schedule(() => {
+      if (this.closed) return;
+      try {
+        this.onRequest(req);
+      } catch (err) {
+        // A bug in request handling must not take the server down; report and go on.
+        this.ctx.metrics.internalErrors.inc();
+        this.ctx.log.error(
+          `ads: connection ${this.id}: ${req.type_url ?? ''}: ${errorMessage(err)}`,
+        );
+      }
+    });
   }
 
   /** The subscription for a type, or undefined (logged) when no generator serves it. */

@@ -13,6 +13,7 @@ import { XdsError, errorMessage } from './errors.ts';
 import { stderrLogger } from './log.ts';
 import { XdsMetrics } from './metrics.ts';
 import { PushQueue } from './push-queue.ts';
+import { RequestQueue } from './request-queue.ts';
 import { SotwConnection } from './sotw.ts';
 import { DEFAULT_INCREMENTAL_TYPES, DEFAULT_WILDCARD_TYPES } from './type-urls.ts';
 import type {
@@ -33,6 +34,10 @@ export class XdsServer<Push extends PushSnapshot> {
   readonly metrics = new XdsMetrics();
   private readonly log: XdsLogger;
   private readonly ctx: StreamContext<Push>;
+  private readonly requests = new RequestQueue((err) => {
+    this.metrics.internalErrors.inc();
+    this.log.error(`ads: request handling failed: ${errorMessage(err)}`);
+  });
   private readonly queue: PushQueue<Push>;
   private readonly batchSize: number;
   private readonly incrementalTypes: ReadonlySet<string>;
@@ -53,7 +58,7 @@ export class XdsServer<Push extends PushSnapshot> {
       generators.set(g.typeUrl, g);
     }
     this.log = options.log ?? stderrLogger;
-    this.batchSize = Math.max(1, options.pushBatchSize ?? 32);
+    this.batchSize = Math.max(1, options.pushBatchSize ?? 1);
     this.incrementalTypes = new Set(options.incrementalTypes ?? DEFAULT_INCREMENTAL_TYPES);
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5000;
     this.ctx = {
@@ -63,6 +68,7 @@ export class XdsServer<Push extends PushSnapshot> {
       metrics: this.metrics,
       identifier: options.identifier ?? 'petrel',
       currentPush: () => this.current,
+      schedule: (task) => this.requests.enqueue(task),
       register: (conn) => {
         if (this.stopping) return false;
         this.connections.set(conn.id, conn);

@@ -5,6 +5,7 @@ import type { DestinationRule, Service, ServicePort } from '../../model/types.ts
 import type { EnvoyResource } from '../types.ts';
 import { adsConfigSource } from '../common/envoy.ts';
 import { configPath, outboundClusterName } from '../common/names.ts';
+import { identityKey, memoPerPush } from '../common/push-memo.ts';
 import { applyConnectionPool, applyH2Upgrade, applyPortProtocol } from './connection-pool.ts';
 import type { BuildContext } from './context.ts';
 import { applyDiscovery } from './discovery.ts';
@@ -97,13 +98,30 @@ function buildGrpc(
   return finishDraft(draft);
 }
 
-/** The default cluster and the subset clusters of one service port, in that order. */
+/**
+ * The default cluster and the subset clusters of one service port, in that order.
+ * Shared per push by every proxy for which they come out the same: besides the
+ * push and the service port, a cluster depends on the family, the DestinationRule
+ * the proxy's namespace sees, and (DNS clusters only) the proxy's cluster id and
+ * whether all its IPs are IPv6. Callers must not mutate the returned objects.
+ */
 export function buildOutboundClusters(
   ctx: BuildContext,
   service: Service,
   port: ServicePort,
 ): EnvoyResource[] {
   const rule = ctx.push.destinationRule(ctx.proxy.namespace, service.hostname);
+  const v6Only = ctx.proxy.ips.length > 0 && ctx.proxy.ips.every((ip) => ip.includes(':'));
+  const key = `cds|${ctx.family}|${identityKey(service)}|${identityKey(rule)}|${ctx.proxy.clusterId}|${v6Only}`;
+  return [...memoPerPush(ctx.push, port, key, () => buildUncached(ctx, service, port, rule))];
+}
+
+function buildUncached(
+  ctx: BuildContext,
+  service: Service,
+  port: ServicePort,
+  rule: DestinationRule | undefined,
+): EnvoyResource[] {
   const policy = policyForPort(rule?.spec.trafficPolicy, port.port);
   const out: EnvoyResource[] = [];
   const main = buildOne(ctx, service, port, rule, policy, undefined);
