@@ -9,13 +9,22 @@ export interface FlagSpec {
   help: string;
 }
 
-export function parseFlags(args: string[], spec: FlagSpec, command: string): Record<string, string | boolean | undefined> {
+export function parseFlags(
+  args: string[],
+  spec: FlagSpec,
+  command: string,
+): Record<string, string | boolean | undefined> {
   if (args.includes('--help') || args.includes('-h')) {
     console.log(`usage: petrel ${command} [flags]\n\n${spec.help}`);
     process.exit(0);
   }
   try {
-    const { values } = parseArgs({ args, options: spec.options, strict: true, allowPositionals: false });
+    const { values } = parseArgs({
+      args,
+      options: spec.options,
+      strict: true,
+      allowPositionals: false,
+    });
     return values as Record<string, string | boolean | undefined>;
   } catch (err) {
     throw new CliError((err as Error).message);
@@ -26,6 +35,7 @@ export function portFlag(values: Record<string, unknown>, name: string, fallback
   const raw = values[name];
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--${name} ${String(raw)}: must be a port number 0..65535`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new CliError(`--${name} ${String(raw)}: must be a port number 0..65535`);
   return n;
 }

@@ -21,7 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 function usage(): string {
   const lines = ['usage: petrel <command> [flags]', '', 'commands:'];
   for (const name of Object.keys(COMMANDS)) lines.push(`  ${name}`);
-  lines.push('', 'Run `petrel <command> --help` for a command\'s flags.');
+  lines.push('', "Run `petrel <command> --help` for a command's flags.");
   return lines.join('\n');
 }
 

@@ -9,7 +9,8 @@ export function getJson<T>(url: string, timeoutMs = 2000): Promise<T> {
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
       res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`${url}: HTTP ${res.statusCode} ${body.slice(0, 200)}`));
+        if (res.statusCode !== 200)
+          return reject(new Error(`${url}: HTTP ${res.statusCode} ${body.slice(0, 200)}`));
         try {
           resolve(JSON.parse(body) as T);
         } catch (err) {
@@ -49,6 +50,8 @@ export class PilotClient {
   }
 
   configDump(proxyId: string): Promise<ConfigDump> {
-    return getJson<ConfigDump>(`${this.base}/debug/config_dump?proxyID=${encodeURIComponent(proxyId)}`);
+    return getJson<ConfigDump>(
+      `${this.base}/debug/config_dump?proxyID=${encodeURIComponent(proxyId)}`,
+    );
   }
 }

@@ -21,7 +21,8 @@ export interface VirtualHostRoutes {
 
 const CATCH_ALL = new Set(['allow_any', 'block_all']);
 const FAULT = 'envoy.filters.http.fault';
-const ISTIO_DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
+const ISTIO_DEFAULT_RETRY_ON =
+  'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
 
 function describeMatch(m: Obj | undefined): string {
   if (!m) return 'any';
@@ -32,8 +33,15 @@ function describeMatch(m: Obj | undefined): string {
   if (m.path_separated_prefix !== undefined) parts.push(`prefix ${m.path_separated_prefix}`);
   for (const h of m.headers ?? []) {
     const sm = h.string_match ?? {};
-    const v = sm.exact ?? sm.prefix ?? sm.suffix ?? sm.safe_regex?.regex ?? (h.present_match ? '(present)' : '');
-    parts.push(`header ${h.name}${sm.exact !== undefined ? '=' : sm.prefix !== undefined ? '^=' : '~'}${v}`);
+    const v =
+      sm.exact ??
+      sm.prefix ??
+      sm.suffix ??
+      sm.safe_regex?.regex ??
+      (h.present_match ? '(present)' : '');
+    parts.push(
+      `header ${h.name}${sm.exact !== undefined ? '=' : sm.prefix !== undefined ? '^=' : '~'}${v}`,
+    );
   }
   for (const q of m.query_parameters ?? []) parts.push(`query ${q.name}`);
   return parts.join(', ') || 'any';
@@ -45,16 +53,24 @@ function notesOf(r: Obj): string[] {
   if (a?.timeout && a.timeout !== '0s') notes.push(`timeout ${a.timeout}`);
   // Istio's default policy (2 retries on connect failures) is on every route: not news.
   const rp = a?.retry_policy;
-  const istioDefault = rp && (rp.num_retries?.value ?? rp.num_retries) === 2 && rp.retry_on === ISTIO_DEFAULT_RETRY_ON;
+  const istioDefault =
+    rp && (rp.num_retries?.value ?? rp.num_retries) === 2 && rp.retry_on === ISTIO_DEFAULT_RETRY_ON;
   if (rp && !istioDefault) {
-    notes.push(`retries ${rp.num_retries?.value ?? rp.num_retries ?? 1} on ${rp.retry_on}${rp.per_try_timeout ? ` (${rp.per_try_timeout} each)` : ''}`);
+    notes.push(
+      `retries ${rp.num_retries?.value ?? rp.num_retries ?? 1} on ${rp.retry_on}${rp.per_try_timeout ? ` (${rp.per_try_timeout} each)` : ''}`,
+    );
   }
   const fault = r.typed_per_filter_config?.[FAULT];
-  if (fault?.delay) notes.push(`delay ${fault.delay.fixed_delay} for ${pct(fault.delay.percentage)}`);
-  if (fault?.abort) notes.push(`abort ${fault.abort.http_status ?? fault.abort.grpc_status} for ${pct(fault.abort.percentage)}`);
+  if (fault?.delay)
+    notes.push(`delay ${fault.delay.fixed_delay} for ${pct(fault.delay.percentage)}`);
+  if (fault?.abort)
+    notes.push(
+      `abort ${fault.abort.http_status ?? fault.abort.grpc_status} for ${pct(fault.abort.percentage)}`,
+    );
   if (r.direct_response) notes.push(`answers ${r.direct_response.status}`);
   if (r.redirect) notes.push('redirect');
-  if (a?.request_mirror_policies?.length) notes.push(`mirror to ${a.request_mirror_policies.map((m: Obj) => m.cluster).join(', ')}`);
+  if (a?.request_mirror_policies?.length)
+    notes.push(`mirror to ${a.request_mirror_policies.map((m: Obj) => m.cluster).join(', ')}`);
   return notes;
 }
 
@@ -68,7 +84,10 @@ function destinations(r: Obj): RouteSummary['destinations'] {
   const a = r.route as Obj | undefined;
   if (!a) return [];
   if (a.cluster) return [{ cluster: a.cluster }];
-  return (a.weighted_clusters?.clusters ?? []).map((c: Obj) => ({ cluster: c.name, weight: c.weight?.value ?? c.weight }));
+  return (a.weighted_clusters?.clusters ?? []).map((c: Obj) => ({
+    cluster: c.name,
+    weight: c.weight?.value ?? c.weight,
+  }));
 }
 
 export function summarizeRoutes(proxy: string, dump: { configs: Obj[] }): VirtualHostRoutes[] {

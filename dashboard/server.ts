@@ -39,7 +39,10 @@ const PAGE = new URL('./page/index.html', import.meta.url);
 export function targetsFromSyncz(syncz: readonly SyncStatus[]): MetricsTarget[] {
   return syncz.map((s) => {
     const [, ip, podNs] = s.proxy.split('~');
-    return { name: (podNs ?? s.proxy).split('.')[0]!, urls: [`http://${ip}:15020/stats/prometheus`] };
+    return {
+      name: (podNs ?? s.proxy).split('.')[0]!,
+      urls: [`http://${ip}:15020/stats/prometheus`],
+    };
   });
 }
 
@@ -70,7 +73,9 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
   const routes = async (): Promise<VirtualHostRoutes[]> => {
     const syncz = await pilot.syncz();
     const routers = syncz.filter((s) => s.proxyType === 'router' || s.proxy.startsWith('router~'));
-    const sidecar = syncz.filter((s) => s.proxy.startsWith('sidecar~')).sort((a, b) => (a.proxy < b.proxy ? -1 : 1))[0];
+    const sidecar = syncz
+      .filter((s) => s.proxy.startsWith('sidecar~'))
+      .sort((a, b) => (a.proxy < b.proxy ? -1 : 1))[0];
     const out: VirtualHostRoutes[] = [];
     for (const s of [...routers, ...(sidecar ? [sidecar] : [])]) {
       const dump = await pilot.configDump(s.proxy).catch(() => undefined);
@@ -101,7 +106,11 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
       case '/api/graph': {
         const newest = rounds.at(-1);
         if (!newest) return json({ nodes: [], edges: [], windowSeconds: 0, errors: lastErrors });
-        return json({ ...buildGraph(rounds.length > 1 ? rounds[0] : undefined, newest), errors: lastErrors, updated: newest.at });
+        return json({
+          ...buildGraph(rounds.length > 1 ? rounds[0] : undefined, newest),
+          errors: lastErrors,
+          updated: newest.at,
+        });
       }
       case '/api/proxies':
         pilot.syncz().then(json, fail);
@@ -110,12 +119,17 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
         routes().then(json, fail);
         return;
       default:
-        json({ error: `no page ${path}; try /, /metrics, /api/graph, /api/proxies, /api/routes` }, 404);
+        json(
+          { error: `no page ${path}; try /, /metrics, /api/graph, /api/proxies, /api/routes` },
+          404,
+        );
     }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(`dashboard: cannot listen on ${o.host}:${o.port}: ${err.code ?? err.message}`)),
+      reject(
+        new Error(`dashboard: cannot listen on ${o.host}:${o.port}: ${err.code ?? err.message}`),
+      ),
     );
     server.listen(o.port, o.host, () => resolve());
   });
@@ -138,7 +152,11 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
  * The dashboard for `petrel pilot` (a flag of its own): pilot's monitoring port
  * for sync state and routes, and every connected proxy's status port for metrics.
  */
-export function startPilotDashboard(o: { host: string; port: number; monitoring: string }): Promise<RunningDashboard> {
+export function startPilotDashboard(o: {
+  host: string;
+  port: number;
+  monitoring: string;
+}): Promise<RunningDashboard> {
   const pilot = new PilotClient(o.monitoring);
   return startDashboard({
     host: o.host,

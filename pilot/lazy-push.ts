@@ -27,9 +27,12 @@ export class LazyPush {
 }
 
 /** Adapts generators of PushContext to the lazy snapshot the ADS server carries. */
-export function lazyGenerators(generators: Iterable<Generator<PushContext>>): Generator<LazyPush>[] {
+export function lazyGenerators(
+  generators: Iterable<Generator<PushContext>>,
+): Generator<LazyPush>[] {
   return [...generators].map((g) => ({
     typeUrl: g.typeUrl,
-    generate: (push: LazyPush, proxy: Proxy, names: readonly string[]) => g.generate(push.context, proxy, names),
+    generate: (push: LazyPush, proxy: Proxy, names: readonly string[]) =>
+      g.generate(push.context, proxy, names),
   }));
 }

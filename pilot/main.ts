@@ -64,14 +64,17 @@ function defaultKubeConfig(): KubeConfig {
 }
 
 export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
-  if (!options.configDir === !options.kube) throw new Error('pilot needs exactly one config source: a config dir or kube');
+  if (!options.configDir === !options.kube)
+    throw new Error('pilot needs exactly one config source: a config dir or kube');
   const log = options.log ?? stderrLog;
   const host = options.host ?? '127.0.0.1';
   const store = new MemoryConfigStore();
   const source: ConfigSource = options.configDir
     ? new FileConfigSource({ dir: options.configDir, store })
     : new KubeConfigSource({ store, kubeConfig: options.kubeConfig });
-  source.onDiagnostic((d: ConfigDiagnostic) => (d.severity === 'error' ? log.error(d.message) : log.warn(d.message)));
+  source.onDiagnostic((d: ConfigDiagnostic) =>
+    d.severity === 'error' ? log.error(d.message) : log.warn(d.message),
+  );
 
   const xds = new XdsServer<LazyPush>({
     generators: lazyGenerators(meshGenerators()),
@@ -82,7 +85,11 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
   const buildOptions = { mesh: options.mesh };
 
   await source.start();
-  xds.push(new LazyPush(store.snapshot(), buildOptions), { full: true, configsUpdated: new Set(), reason: ['global'] });
+  xds.push(new LazyPush(store.snapshot(), buildOptions), {
+    full: true,
+    configsUpdated: new Set(),
+    reason: ['global'],
+  });
   await xds.flush();
 
   store.onChange((event: ConfigEvent) => {
@@ -109,7 +116,10 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
         services: [(server) => xds.addToServer(server)],
         // Proxies verify pilot by the address they dial: the listen address joins
         // loopback in the serving certificate's IP SANs.
-        serving: isIP(host) && host !== '0.0.0.0' && host !== '::' ? { ips: [...new Set(['127.0.0.1', '::1', host])] } : undefined,
+        serving:
+          isIP(host) && host !== '0.0.0.0' && host !== '::'
+            ? { ips: [...new Set(['127.0.0.1', '::1', host])] }
+            : undefined,
         log,
       });
     }

@@ -133,7 +133,9 @@ export function buildCrds(): CustomResourceDefinition[] {
   const rules = celRules();
   const used = new Set<z.core.$ZodType>();
   // Every kind whose spec Petrel validates gets a CRD: Istio's, and Petrel's own (petrel.dev).
-  const crds = KINDS.filter((k) => k.istio || SPEC_SCHEMAS[k.kind] !== undefined).map((info) => buildCrd(info, rules, used));
+  const crds = KINDS.filter((k) => k.istio || SPEC_SCHEMAS[k.kind] !== undefined).map((info) =>
+    buildCrd(info, rules, used),
+  );
   const unused = [...rules.keys()].filter((s) => !used.has(s));
   if (unused.length > 0) {
     throw new CrdError(

@@ -1,7 +1,15 @@
 // Istio's duration fields accept Go duration strings ("30ms", "1.5s", "1m", "2h45m"),
 // which is what users write in Istio YAML; Envoy wants proto3-JSON "Ns" strings.
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
 
 /** Milliseconds of a Go duration string, or undefined when it does not parse. */
@@ -24,5 +32,7 @@ export function envoyDuration(ms: number): string {
   const nanos = Math.round(ms * 1e6);
   const seconds = Math.trunc(nanos / 1e9);
   const rest = nanos % 1e9;
-  return rest === 0 ? `${seconds}s` : `${seconds}.${String(rest).padStart(9, '0').replace(/0+$/, '')}s`;
+  return rest === 0
+    ? `${seconds}s`
+    : `${seconds}.${String(rest).padStart(9, '0').replace(/0+$/, '')}s`;
 }

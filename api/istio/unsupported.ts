@@ -56,8 +56,7 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
 };
 
 /** Kinds accepted and stored, but not yet acted on at all. */
-export const UNSUPPORTED_KINDS: Record<string, string> = {
-};
+export const UNSUPPORTED_KINDS: Record<string, string> = {};
 
 /** Every field path present in `obj` that matches one of `patterns`, concrete (`spec.http[2].delegate`). */
 export function findFields(obj: unknown, patterns: readonly string[]): string[] {

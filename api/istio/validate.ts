@@ -28,10 +28,13 @@ function issueLines(prefix: string, issues: readonly z.core.$ZodIssue[]): string
   const lines: string[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) lines.push(`${formatPath(prefix, [...issue.path, key])}: unknown field`);
+      for (const key of issue.keys)
+        lines.push(`${formatPath(prefix, [...issue.path, key])}: unknown field`);
     } else if (issue.code === 'invalid_type') {
       const missing = /received undefined/.test(issue.message);
-      lines.push(`${formatPath(prefix, issue.path)}: ${missing ? 'is required' : `must be ${article(issue.expected)}`}`);
+      lines.push(
+        `${formatPath(prefix, issue.path)}: ${missing ? 'is required' : `must be ${article(issue.expected)}`}`,
+      );
     } else if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       lines.push(...issueLines(prefix, issue.errors[0]!));
     } else {
@@ -56,11 +59,18 @@ export function validateConfig(obj: ConfigObject): ValidationResult {
   const warnings: string[] = [];
   const info = resolveKind(String(obj.apiVersion ?? ''), String(obj.kind ?? ''));
   if (!info) {
-    return { errors: [`${label}: apiVersion ${obj.apiVersion}, kind ${obj.kind}: not a kind Petrel accepts`], warnings, object: obj };
+    return {
+      errors: [
+        `${label}: apiVersion ${obj.apiVersion}, kind ${obj.kind}: not a kind Petrel accepts`,
+      ],
+      warnings,
+      object: obj,
+    };
   }
   const name = obj.metadata?.name;
   if (typeof name !== 'string' || !name) errors.push(`${label}: metadata.name: is required`);
-  else if (!DNS1123_SUBDOMAIN.test(name) || name.length > 253) errors.push(`${label}: metadata.name: must be a lowercase DNS-1123 subdomain`);
+  else if (!DNS1123_SUBDOMAIN.test(name) || name.length > 253)
+    errors.push(`${label}: metadata.name: must be a lowercase DNS-1123 subdomain`);
   const ns = obj.metadata?.namespace;
   if (info.namespaced && ns !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) {
     errors.push(`${label}: metadata.namespace: must be a lowercase DNS-1123 label`);
@@ -73,7 +83,8 @@ export function validateConfig(obj: ConfigObject): ValidationResult {
     if (parsed.success) object = { ...obj, spec: parsed.data };
     else errors.push(...issueLines('spec', parsed.error.issues).map((l) => `${label}: ${l}`));
   }
-  if (UNSUPPORTED_KINDS[info.kind]) warnings.push(`${label}: accepted but not acted on: ${UNSUPPORTED_KINDS[info.kind]}`);
+  if (UNSUPPORTED_KINDS[info.kind])
+    warnings.push(`${label}: accepted but not acted on: ${UNSUPPORTED_KINDS[info.kind]}`);
   for (const path of findFields(obj, UNSUPPORTED_FIELDS[info.kind] ?? [])) {
     warnings.push(`${label}: ${path}: not supported by Petrel yet; ignored`);
   }

@@ -19,7 +19,9 @@ export const TYPE = {
 
 export type ShortType = keyof typeof TYPE;
 
-const SHORT_OF = new Map<string, ShortType>(Object.entries(TYPE).map(([k, v]) => [v, k as ShortType]));
+const SHORT_OF = new Map<string, ShortType>(
+  Object.entries(TYPE).map(([k, v]) => [v, k as ShortType]),
+);
 
 interface WireAny {
   type_url: string;
@@ -43,7 +45,12 @@ interface TypeState {
 }
 
 /** Told after each ACK is written: the type, the response's resources, and when. */
-export type AckListener = (client: AdsClient, type: ShortType, resources: readonly WireAny[], at: number) => void;
+export type AckListener = (
+  client: AdsClient,
+  type: ShortType,
+  resources: readonly WireAny[],
+  at: number,
+) => void;
 
 let fieldIds: { cla: number; route: number } | undefined;
 
@@ -145,7 +152,11 @@ export class AdsClient {
     const lds = this.state.get('LDS');
     if (!cds?.acked || !lds?.acked) return false;
     const eds = this.state.get('EDS');
-    if (this.edsClusters.size > 0 && (!eds || [...this.edsClusters].some((n) => !eds.received.has(n)))) return false;
+    if (
+      this.edsClusters.size > 0 &&
+      (!eds || [...this.edsClusters].some((n) => !eds.received.has(n)))
+    )
+      return false;
     const rds = this.state.get('RDS');
     return lds.names.length === 0 || (!!rds && lds.names.every((n) => rds.received.has(n)));
   }
@@ -159,11 +170,19 @@ export class AdsClient {
     };
     // Envoy sends the node on the first request of a stream only.
     if (!this.#nodeSent) {
-      req.node = { id: this.node.id, cluster: this.node.cluster, metadata: structForLoader(this.node.metadata) };
+      req.node = {
+        id: this.node.id,
+        cluster: this.node.cluster,
+        metadata: structForLoader(this.node.metadata),
+      };
       this.#nodeSent = true;
     }
     let st = this.state.get(type);
-    if (!st) this.state.set(type, (st = { names: [], version: '', nonce: '', acked: false, received: new Set() }));
+    if (!st)
+      this.state.set(
+        type,
+        (st = { names: [], version: '', nonce: '', acked: false, received: new Set() }),
+      );
     // CDS and LDS stay wildcard; LDS's names are the route names it found (for ready()).
     if (type === 'EDS' || type === 'RDS') st.names = resourceNames;
     this.#call?.write(req);
@@ -209,11 +228,23 @@ export class AdsClient {
     }
   }
 
-  #ack(type: ShortType, st: TypeState, resourceNames: string[], version: string, nonce: string, resources: readonly WireAny[]): void {
+  #ack(
+    type: ShortType,
+    st: TypeState,
+    resourceNames: string[],
+    version: string,
+    nonce: string,
+    resources: readonly WireAny[],
+  ): void {
     st.version = version;
     st.nonce = nonce;
     st.acked = true;
-    this.#call?.write({ type_url: TYPE[type], resource_names: resourceNames, version_info: version, response_nonce: nonce });
+    this.#call?.write({
+      type_url: TYPE[type],
+      resource_names: resourceNames,
+      version_info: version,
+      response_nonce: nonce,
+    });
     this.#onAck(this, type, resources, now());
   }
 }

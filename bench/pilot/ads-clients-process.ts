@@ -28,7 +28,12 @@ function send(msg: FromClients): void {
 let progressTimer: NodeJS.Timeout | undefined;
 let firstReadyAt: number | undefined;
 
-function onAck(client: AdsClient, type: ShortType, resources: readonly { value: Buffer }[], at: number): void {
+function onAck(
+  client: AdsClient,
+  type: ShortType,
+  resources: readonly { value: Buffer }[],
+  at: number,
+): void {
   for (const w of watches.values()) {
     if (w.kind !== type || !w.pending.has(client)) continue;
     if (!resources.some((r) => r.value.includes(w.marker))) continue;
@@ -56,7 +61,11 @@ function start(target: string, first: number, count: number, namespaces: number)
       'grpc.max_receive_message_length': -1,
     });
     const open = () =>
-      (stub as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<unknown, unknown> }).StreamAggregatedResources();
+      (
+        stub as unknown as {
+          StreamAggregatedResources(): grpc.ClientDuplexStream<unknown, unknown>;
+        }
+      ).StreamAggregatedResources();
     const client = new AdsClient(k, sidecarNode(k, namespaces), open, onAck);
     clients.push(client);
     client.start();
@@ -76,12 +85,21 @@ function start(target: string, first: number, count: number, namespaces: number)
 
 function watch(id: number, kind: ShortType, marker: string, clusters: string[] | undefined): void {
   const pending = new Set(
-    clients.filter((c) => !c.closed && (kind !== 'EDS' || !clusters || clusters.some((n) => c.edsClusters.has(n)))),
+    clients.filter(
+      (c) =>
+        !c.closed && (kind !== 'EDS' || !clusters || clusters.some((n) => c.edsClusters.has(n))),
+    ),
   );
   // Matched as an encoded protobuf string (length byte + bytes), so "10.250.0.1" never matches inside "10.250.0.12".
   const text = Buffer.from(marker);
   if (text.length > 127) throw new Error(`watch marker longer than 127 bytes: ${marker}`);
-  const w: Watch = { id, kind, marker: Buffer.concat([Buffer.from([text.length]), text]), pending, times: [] };
+  const w: Watch = {
+    id,
+    kind,
+    marker: Buffer.concat([Buffer.from([text.length]), text]),
+    pending,
+    times: [],
+  };
   send({ type: 'armed', id, watching: pending.size });
   if (pending.size === 0) send({ type: 'done', id, times: [] });
   else watches.set(id, w);
@@ -98,7 +116,11 @@ process.on('message', (msg: ToClients) => {
     clearInterval(progressTimer);
     for (const c of clients) c.close();
     const usage = process.resourceUsage();
-    send({ type: 'stopped', cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, maxRssMiB: usage.maxRSS / 1024 });
+    send({
+      type: 'stopped',
+      cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+      maxRssMiB: usage.maxRSS / 1024,
+    });
     process.disconnect?.();
     setTimeout(() => process.exit(0), 100).unref();
   }

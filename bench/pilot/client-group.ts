@@ -53,7 +53,10 @@ export class ClientGroup {
     const procs = Math.max(1, Math.min(processes, proxies));
     for (let i = 0; i < procs; i++) {
       const count = Math.floor(proxies / procs) + (i < proxies % procs ? 1 : 0);
-      const child = fork(SCRIPT, [], { execPath: process.execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(SCRIPT, [], {
+        execPath: process.execPath,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       let booted!: () => void;
       const member: Member = {
         child,
@@ -97,7 +100,12 @@ export class ClientGroup {
   }
 
   /** Opens every proxy's stream; resolves when all were synced or the time is up. */
-  async connect(target: string, namespaces: number, timeoutMs: number, onProgress: (p: Progress) => void): Promise<SyncResult> {
+  async connect(
+    target: string,
+    namespaces: number,
+    timeoutMs: number,
+    onProgress: (p: Progress) => void,
+  ): Promise<SyncResult> {
     await Promise.all(this.#members.map((m) => m.booted));
     const t0 = now();
     let first = 0;
@@ -109,7 +117,10 @@ export class ClientGroup {
     let lastReport = Date.now();
     while (Date.now() < deadline) {
       if (this.#members.every((m) => m.readyAt !== undefined))
-        return { firstMs: this.progress().firstReadyAt! - t0, allMs: Math.max(...this.#members.map((m) => m.readyAt!)) - t0 };
+        return {
+          firstMs: this.progress().firstReadyAt! - t0,
+          allMs: Math.max(...this.#members.map((m) => m.readyAt!)) - t0,
+        };
       if (Date.now() - lastReport >= 10_000) {
         lastReport = Date.now();
         onProgress(this.progress());
@@ -121,7 +132,13 @@ export class ClientGroup {
   }
 
   /** Arms a watch in every process, then makes the change (`change`) and waits for every watching proxy to ACK it. */
-  async watch(kind: ShortType, marker: string, clusters: string[] | undefined, timeoutMs: number, change: () => void): Promise<WatchResult> {
+  async watch(
+    kind: ShortType,
+    marker: string,
+    clusters: string[] | undefined,
+    timeoutMs: number,
+    change: () => void,
+  ): Promise<WatchResult> {
     const id = ++this.#watchSeq;
     const armed: Promise<number>[] = [];
     const done: Promise<number[]>[] = [];
@@ -143,7 +160,9 @@ export class ClientGroup {
     const t0 = now();
     change();
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), timeoutMs)));
+    const timeout = new Promise<undefined>(
+      (r) => (timer = setTimeout(() => r(undefined), timeoutMs)),
+    );
     const all = await Promise.race([Promise.all(done), timeout]);
     clearTimeout(timer);
     for (const c of cleanups) c();
@@ -157,7 +176,8 @@ export class ClientGroup {
       this.#members.map(
         (m) =>
           new Promise<{ cpuSeconds: number; maxRssMiB: number }>((resolve) => {
-            if (m.child.exitCode !== null || !m.child.connected) return resolve({ cpuSeconds: Number.NaN, maxRssMiB: Number.NaN });
+            if (m.child.exitCode !== null || !m.child.connected)
+              return resolve({ cpuSeconds: Number.NaN, maxRssMiB: Number.NaN });
             const kill = setTimeout(() => {
               m.child.kill('SIGKILL');
               resolve({ cpuSeconds: Number.NaN, maxRssMiB: Number.NaN });
@@ -173,7 +193,9 @@ export class ClientGroup {
       ),
     );
     await Promise.all(
-      this.#members.map((m) => (m.child.exitCode !== null ? undefined : new Promise((r) => m.child.once('exit', r)))),
+      this.#members.map((m) =>
+        m.child.exitCode !== null ? undefined : new Promise((r) => m.child.once('exit', r)),
+      ),
     );
     return {
       cpuSeconds: stats.reduce((a, s) => a + s.cpuSeconds, 0),

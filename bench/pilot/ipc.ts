@@ -13,7 +13,14 @@ export type FromClients =
   /** Loaded (gRPC, the xDS protos): sent once, before any stream opens. */
   | { type: 'hello' }
   /** `retried`: streams the server ended, each reopened after Envoy's back-off. */
-  | { type: 'progress'; connected: number; ready: number; retried: number; lastError?: string; firstReadyAt?: number }
+  | {
+      type: 'progress';
+      connected: number;
+      ready: number;
+      retried: number;
+      lastError?: string;
+      firstReadyAt?: number;
+    }
   /** Every proxy of the process synced; `firstAt` when the first one was. */
   | { type: 'ready'; at: number; firstAt: number }
   | { type: 'armed'; id: number; watching: number }

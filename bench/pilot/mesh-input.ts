@@ -46,7 +46,14 @@ export function serviceRef(shape: MeshShape, index: number): ServiceRef {
   const namespace = namespaceName(index % shape.namespaces);
   const name = `svc-${String(index).padStart(4, '0')}`;
   const p = PORTS[index % PORTS.length]!;
-  return { index, name, namespace, port: p.port, portName: p.name, host: `${name}.${namespace}.svc.cluster.local` };
+  return {
+    index,
+    name,
+    namespace,
+    port: p.port,
+    portName: p.name,
+    host: `${name}.${namespace}.svc.cluster.local`,
+  };
 }
 
 /** Pod IP of endpoint `e` (0..2) of service `i`: 10.<1+i/250>.<i%250>.<10+e>, unique per service. */
@@ -187,8 +194,14 @@ function replaceFile(path: string, text: string): void {
   writeFileSync(path, text);
 }
 
-export function workloadYaml(shape: MeshShape, s: ServiceRef, firstAddress = podIp(s.index, 0)): string {
-  return shape.mode === 'kube' ? kubeWorkloadYaml(s, firstAddress) : serviceEntryYaml(s, firstAddress);
+export function workloadYaml(
+  shape: MeshShape,
+  s: ServiceRef,
+  firstAddress = podIp(s.index, 0),
+): string {
+  return shape.mode === 'kube'
+    ? kubeWorkloadYaml(s, firstAddress)
+    : serviceEntryYaml(s, firstAddress);
 }
 
 /** Writes the whole mesh under `dir`; returns the services. */

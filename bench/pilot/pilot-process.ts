@@ -39,7 +39,10 @@ export function istiodAvailable(): boolean {
 
 const REPO = new URL('../../', import.meta.url).pathname;
 
-function watchOutput(child: ChildProcess, errorLine: RegExp): { tail: string[]; errors: string[]; onLine: (f: (l: string) => void) => void } {
+function watchOutput(
+  child: ChildProcess,
+  errorLine: RegExp,
+): { tail: string[]; errors: string[]; onLine: (f: (l: string) => void) => void } {
   const tail: string[] = [];
   const errors: string[] = [];
   const listeners: ((l: string) => void)[] = [];
@@ -74,11 +77,19 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-async function waitUntil(what: string, child: ChildProcess, tail: string[], timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+async function waitUntil(
+  what: string,
+  child: ChildProcess,
+  tail: string[],
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail.join('\n')}`);
+      throw new Error(
+        `${what} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail.join('\n')}`,
+      );
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -86,7 +97,13 @@ async function waitUntil(what: string, child: ChildProcess, tail: string[], time
   throw new Error(`${what} not ready after ${timeoutMs / 1000} s:\n${tail.join('\n')}`);
 }
 
-function handle(name: string, child: ChildProcess, out: ReturnType<typeof watchOutput>, xdsTarget: string, startMs: number): RunningControlPlane {
+function handle(
+  name: string,
+  child: ChildProcess,
+  out: ReturnType<typeof watchOutput>,
+  xdsTarget: string,
+  startMs: number,
+): RunningControlPlane {
   return {
     name,
     pid: child.pid!,
@@ -100,7 +117,12 @@ function handle(name: string, child: ChildProcess, out: ReturnType<typeof watchO
 }
 
 /** `petrel pilot --config-dir DIR` on free ports; `nodeFlags` e.g. ['--cpu-prof', '--cpu-prof-dir', D]. */
-export async function startPetrel(dir: string, debounce: PilotDebounce, nodeFlags: string[], timeoutMs: number): Promise<RunningControlPlane> {
+export async function startPetrel(
+  dir: string,
+  debounce: PilotDebounce,
+  nodeFlags: string[],
+  timeoutMs: number,
+): Promise<RunningControlPlane> {
   const xdsPort = await freePort();
   const monitoringPort = await freePort();
   const t0 = performance.now();
@@ -110,12 +132,18 @@ export async function startPetrel(dir: string, debounce: PilotDebounce, nodeFlag
       ...nodeFlags,
       join(REPO, 'cli/petrel.ts'),
       'pilot',
-      '--config-dir', dir,
-      '--host', '127.0.0.1',
-      '--xds-port', String(xdsPort),
-      '--monitoring-port', String(monitoringPort),
-      '--debounce-after', String(debounce.afterMs),
-      '--debounce-max', String(debounce.maxMs),
+      '--config-dir',
+      dir,
+      '--host',
+      '127.0.0.1',
+      '--xds-port',
+      String(xdsPort),
+      '--monitoring-port',
+      String(monitoringPort),
+      '--debounce-after',
+      String(debounce.afterMs),
+      '--debounce-max',
+      String(debounce.maxMs),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO },
   );
@@ -135,27 +163,48 @@ export async function startPetrel(dir: string, debounce: PilotDebounce, nodeFlag
  * port on loopback; the same debounce as Petrel. Ready when it logs that its
  * gRPC discovery server started, which it does after the first push context.
  */
-export async function startIstiod(dir: string, debounce: PilotDebounce, work: string, timeoutMs: number): Promise<RunningControlPlane> {
+export async function startIstiod(
+  dir: string,
+  debounce: PilotDebounce,
+  work: string,
+  timeoutMs: number,
+): Promise<RunningControlPlane> {
   mkdirSync(work, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, PILOT_DEBOUNCE_AFTER: `${debounce.afterMs}ms`, PILOT_DEBOUNCE_MAX: `${debounce.maxMs}ms` };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PILOT_DEBOUNCE_AFTER: `${debounce.afterMs}ms`,
+    PILOT_DEBOUNCE_MAX: `${debounce.maxMs}ms`,
+  };
   delete env.KUBECONFIG;
   const t0 = performance.now();
   const child = spawn(
     ISTIOD_BINARY,
     [
       'discovery',
-      '--configDir', dir,
-      '--registries', '',
-      '--domain', 'cluster.local',
-      '--grpcAddr', '127.0.0.1:0',
-      '--httpAddr', '127.0.0.1:0',
-      '--httpsAddr', '127.0.0.1:0',
-      '--secureGRPCAddr', '',
-      '--monitoringAddr', '127.0.0.1:0',
-      '--ctrlz_address', '127.0.0.1',
-      '--ctrlz_port', '0',
-      '--shutdownDuration', '1s',
-      '--log_output_level', 'default:info',
+      '--configDir',
+      dir,
+      '--registries',
+      '',
+      '--domain',
+      'cluster.local',
+      '--grpcAddr',
+      '127.0.0.1:0',
+      '--httpAddr',
+      '127.0.0.1:0',
+      '--httpsAddr',
+      '127.0.0.1:0',
+      '--secureGRPCAddr',
+      '',
+      '--monitoringAddr',
+      '127.0.0.1:0',
+      '--ctrlz_address',
+      '127.0.0.1',
+      '--ctrlz_port',
+      '0',
+      '--shutdownDuration',
+      '1s',
+      '--log_output_level',
+      'default:info',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: work, env },
   );

@@ -19,8 +19,14 @@ function secs(v: number | undefined): string {
 function phase(p: PhaseStats | undefined, skipped: string): string[] {
   if (!p) return [skipped, skipped];
   const n = p.allMs.length;
-  const all = n === 0 ? (p.timedOut ?? '—') : `${ms(median(p.allMs), 0)} / ${ms(quantile(p.allMs, 0.9), 0)} (${n} reps${p.timedOut ? `; then ${p.timedOut}` : ''})`;
-  const per = n === 0 ? '—' : `${ms(median(p.perProxyMs), 0)} / ${ms(quantile(p.perProxyMs, 0.9), 0)} (${p.watching} proxies)`;
+  const all =
+    n === 0
+      ? (p.timedOut ?? '—')
+      : `${ms(median(p.allMs), 0)} / ${ms(quantile(p.allMs, 0.9), 0)} (${n} reps${p.timedOut ? `; then ${p.timedOut}` : ''})`;
+  const per =
+    n === 0
+      ? '—'
+      : `${ms(median(p.perProxyMs), 0)} / ${ms(quantile(p.perProxyMs, 0.9), 0)} (${p.watching} proxies)`;
   return [all, per];
 }
 
@@ -32,7 +38,10 @@ function perRep(cpu: number | undefined, p: PhaseStats | undefined): string {
 export function table(columns: readonly Column[]): string {
   const rows: [string, ...string[]][] = [];
   const add = (label: string, cell: (c: Column) => string): void => {
-    rows.push([label, ...columns.map((c) => (c.note && !c.scenario && !c.translate ? c.note : cell(c)))]);
+    rows.push([
+      label,
+      ...columns.map((c) => (c.note && !c.scenario && !c.translate ? c.note : cell(c))),
+    ]);
   };
   add('resources per proxy (LDS/RDS/CDS/EDS), encoded size', (c) => {
     const t = c.translate;
@@ -44,9 +53,13 @@ export function table(columns: readonly Column[]): string {
   add('translation: generate LDS+RDS+CDS+EDS, first proxy / next proxy, ms', (c) =>
     c.translate ? `${ms(c.translate.generateFirstMs)} / ${ms(c.translate.generateNextMs)}` : 'n/a',
   );
-  add('translation: encode (protobuf + checks), ms', (c) => (c.translate ? ms(c.translate.encodeMs) : 'n/a'));
+  add('translation: encode (protobuf + checks), ms', (c) =>
+    c.translate ? ms(c.translate.encodeMs) : 'n/a',
+  );
   add('translation: total for one proxy, wall ms (CPU ms), median of runs', (c) =>
-    c.translate ? `${ms(c.translate.totalMs)} (${ms(c.translate.totalCpuMs)}), ${c.translate.runs} runs` : 'n/a',
+    c.translate
+      ? `${ms(c.translate.totalMs)} (${ms(c.translate.totalCpuMs)}), ${c.translate.runs} runs`
+      : 'n/a',
   );
   add('start: spawn → serving with config loaded, ms', (c) => ms(c.scenario?.startMs, 0));
   add('initial sync (M streams opened at once) → first proxy / all M synced, ms', (c) => {
@@ -56,18 +69,37 @@ export function table(columns: readonly Column[]): string {
       return `${ms(s.syncFirstMs, 0)} / timeout: ${s.syncTimeout.ready} of ${c.scenario?.proxies} synced (${s.syncTimeout.connected} had CDS) after ${s.syncTimeout.afterS} s`;
     return `${ms(s.syncFirstMs, 0)} / ${ms(s.syncMs, 0)}`;
   });
-  add('  streams the control plane ended during sync (retried with Envoy back-off)', (c) => (c.scenario ? String(c.scenario.syncRetries) : '—'));
+  add('  streams the control plane ended during sync (retried with Envoy back-off)', (c) =>
+    c.scenario ? String(c.scenario.syncRetries) : '—',
+  );
   const skipped = (c: Column) => (c.scenario?.syncTimeout ? 'not run (sync timed out)' : '—');
-  add('full push (VirtualService edit) → all M ACKed, ms: median / p90', (c) => phase(c.scenario?.fullPush, skipped(c))[0]!);
+  add(
+    'full push (VirtualService edit) → all M ACKed, ms: median / p90',
+    (c) => phase(c.scenario?.fullPush, skipped(c))[0]!,
+  );
   add('  per proxy, ms: median / p90', (c) => phase(c.scenario?.fullPush, skipped(c))[1]!);
-  add('endpoint change → all watching proxies ACKed, ms: median / p90', (c) => phase(c.scenario?.endpoint, skipped(c))[0]!);
+  add(
+    'endpoint change → all watching proxies ACKed, ms: median / p90',
+    (c) => phase(c.scenario?.endpoint, skipped(c))[0]!,
+  );
   add('  per proxy, ms: median / p90', (c) => phase(c.scenario?.endpoint, skipped(c))[1]!);
-  add('pilot CPU s: start / sync', (c) => `${secs(c.scenario?.cpu.start)} / ${secs(c.scenario?.cpu.sync)}`);
+  add(
+    'pilot CPU s: start / sync',
+    (c) => `${secs(c.scenario?.cpu.start)} / ${secs(c.scenario?.cpu.sync)}`,
+  );
   add('pilot CPU s: full pushes', (c) => perRep(c.scenario?.cpu.fullPush, c.scenario?.fullPush));
-  add('pilot CPU s: endpoint changes', (c) => perRep(c.scenario?.cpu.endpoint, c.scenario?.endpoint));
+  add('pilot CPU s: endpoint changes', (c) =>
+    perRep(c.scenario?.cpu.endpoint, c.scenario?.endpoint),
+  );
   add('pilot CPU s: whole run', (c) => secs(c.scenario?.cpu.total));
-  add('pilot VmRSS at end / VmHWM, MiB', (c) => `${ms(c.scenario?.rssMiB, 0)} / ${ms(c.scenario?.hwmMiB, 0)}`);
-  add('client process CPU s / peak RSS MiB', (c) => `${secs(c.scenario?.clientCpuSeconds)} / ${ms(c.scenario?.clientMaxRssMiB, 0)}`);
+  add(
+    'pilot VmRSS at end / VmHWM, MiB',
+    (c) => `${ms(c.scenario?.rssMiB, 0)} / ${ms(c.scenario?.hwmMiB, 0)}`,
+  );
+  add(
+    'client process CPU s / peak RSS MiB',
+    (c) => `${secs(c.scenario?.clientCpuSeconds)} / ${ms(c.scenario?.clientMaxRssMiB, 0)}`,
+  );
 
   const header = ['measure', ...columns.map((c) => c.title)];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];

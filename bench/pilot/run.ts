@@ -77,7 +77,10 @@ const namespaces = intFlag(values, 'namespaces', Math.max(2, Math.round(services
 const clientProcesses = intFlag(values, 'client-procs', 1);
 const phaseTimeoutMs = intFlag(values, 'timeout', 300) * 1000;
 const translateRuns = intFlag(values, 'translate-runs', 5);
-const debounce: PilotDebounce = { afterMs: intFlag(values, 'debounce-after', 100), maxMs: intFlag(values, 'debounce-max', 1000) };
+const debounce: PilotDebounce = {
+  afterMs: intFlag(values, 'debounce-after', 100),
+  maxMs: intFlag(values, 'debounce-max', 1000),
+};
 const input = (values.input ?? 'kube') as InputMode;
 if (input !== 'kube' && input !== 'serviceentry') {
   console.error(`--input ${input}: want kube or serviceentry`);
@@ -91,9 +94,15 @@ if (services < 2 || proxies < 1 || namespaces < 1) {
 const log = (line: string) => console.error(line);
 /** Which tree was measured: the commit, and whether pilot/ or api/ had uncommitted changes. */
 function treeNote(): string {
-  const git = (...args: string[]) => spawnSync('git', args, { cwd: new URL('../../', import.meta.url).pathname, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const git = (...args: string[]) =>
+    spawnSync('git', args, {
+      cwd: new URL('../../', import.meta.url).pathname,
+      encoding: 'utf8',
+    }).stdout?.trim() ?? '';
   const commit = git('rev-parse', '--short', 'HEAD') || 'unknown';
-  const dirty = git('status', '--porcelain', '--', 'pilot', 'api', 'cli').split('\n').filter(Boolean).length;
+  const dirty = git('status', '--porcelain', '--', 'pilot', 'api', 'cli')
+    .split('\n')
+    .filter(Boolean).length;
   return dirty > 0 ? `${commit} + ${dirty} uncommitted files in pilot/api/cli` : commit;
 }
 /** The 1-minute load average: on shared machines, how much others competed for the cores. */
@@ -108,8 +117,11 @@ async function petrelColumn(title: string, mode: InputMode, revBase: number): Pr
   const refs = writeMesh(dir, shape);
   log(`${title}: ${services} services in ${namespaces} namespaces (${mode}) written to ${dir}`);
   const translate = await measureTranslation(dir, namespaces, translateRuns);
-  if (translate.diagnostics.length > 0) log(`  config problems:\n    ${translate.diagnostics.slice(0, 5).join('\n    ')}`);
-  log(`  translation: ${translate.totalMs.toFixed(0)} ms for one proxy (build ${translate.buildMs.toFixed(0)}, generate ${translate.generateFirstMs.toFixed(0)}, encode ${translate.encodeMs.toFixed(0)})`);
+  if (translate.diagnostics.length > 0)
+    log(`  config problems:\n    ${translate.diagnostics.slice(0, 5).join('\n    ')}`);
+  log(
+    `  translation: ${translate.totalMs.toFixed(0)} ms for one proxy (build ${translate.buildMs.toFixed(0)}, generate ${translate.generateFirstMs.toFixed(0)}, encode ${translate.encodeMs.toFixed(0)})`,
+  );
   const profileDir = values.profile ? join(values.profile, mode) : undefined;
   const nodeFlags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const cp = await startPetrel(dir, debounce, nodeFlags, phaseTimeoutMs);
@@ -119,9 +131,25 @@ async function petrelColumn(title: string, mode: InputMode, revBase: number): Pr
   return { title, translate, scenario };
 }
 
-async function runMeasured(cp: RunningControlPlane, dir: string, shape: MeshShape, refs: ReturnType<typeof writeMesh>, revBase: number) {
+async function runMeasured(
+  cp: RunningControlPlane,
+  dir: string,
+  shape: MeshShape,
+  refs: ReturnType<typeof writeMesh>,
+  revBase: number,
+) {
   try {
-    return await runScenario(cp, { dir, shape, services: refs, proxies, reps, clientProcesses, phaseTimeoutMs, revBase, log });
+    return await runScenario(cp, {
+      dir,
+      shape,
+      services: refs,
+      proxies,
+      reps,
+      clientProcesses,
+      phaseTimeoutMs,
+      revBase,
+      log,
+    });
   } finally {
     await cp.stop();
     for (const e of cp.errors().slice(0, 5)) log(`  ${cp.name} said: ${e}`);
@@ -132,11 +160,20 @@ function printProfile(dir: string): void {
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.cpuprofile'))) {
     const s = summarise(JSON.parse(readFileSync(join(dir, f), 'utf8')));
     log(`\nprofile ${join(dir, f)}: ${s.totalMs.toFixed(0)} ms busy`);
-    for (const r of s.byStage) log(`  ${r.ms.toFixed(0).padStart(8)} ms ${(r.share * 100).toFixed(1).padStart(5)}%  ${r.name}`);
+    for (const r of s.byStage)
+      log(
+        `  ${r.ms.toFixed(0).padStart(8)} ms ${(r.share * 100).toFixed(1).padStart(5)}%  ${r.name}`,
+      );
     log('  by file:');
-    for (const r of s.byFile.slice(0, 15)) log(`  ${r.ms.toFixed(0).padStart(8)} ms ${(r.share * 100).toFixed(1).padStart(5)}%  ${r.name}`);
+    for (const r of s.byFile.slice(0, 15))
+      log(
+        `  ${r.ms.toFixed(0).padStart(8)} ms ${(r.share * 100).toFixed(1).padStart(5)}%  ${r.name}`,
+      );
     log('  by function:');
-    for (const r of s.byFunction.slice(0, 15)) log(`  ${r.ms.toFixed(0).padStart(8)} ms ${(r.share * 100).toFixed(1).padStart(5)}%  ${shorten(r.name)}`);
+    for (const r of s.byFunction.slice(0, 15))
+      log(
+        `  ${r.ms.toFixed(0).padStart(8)} ms ${(r.share * 100).toFixed(1).padStart(5)}%  ${shorten(r.name)}`,
+      );
   }
 }
 
@@ -145,18 +182,30 @@ async function istiodColumn(revBase: number): Promise<Column> {
   const dir = join(work, 'istiod-serviceentry');
   const refs = writeMesh(dir, shape);
   const cp = await startIstiod(dir, debounce, join(work, 'istiod-work'), phaseTimeoutMs);
-  log(`istiod (serviceentry): pid ${cp.pid} serving on ${cp.xdsTarget} after ${cp.startMs.toFixed(0)} ms`);
-  return { title: 'istiod, ServiceEntry input', scenario: await runMeasured(cp, dir, shape, refs, revBase) };
+  log(
+    `istiod (serviceentry): pid ${cp.pid} serving on ${cp.xdsTarget} after ${cp.startMs.toFixed(0)} ms`,
+  );
+  return {
+    title: 'istiod, ServiceEntry input',
+    scenario: await runMeasured(cp, dir, shape, refs, revBase),
+  };
 }
 
 const columns: Column[] = [];
 let istiodNote: string | undefined;
 try {
-  columns.push(await petrelColumn(`petrel, ${input === 'kube' ? 'Service+EndpointSlice' : 'ServiceEntry'} input`, input, 0));
+  columns.push(
+    await petrelColumn(
+      `petrel, ${input === 'kube' ? 'Service+EndpointSlice' : 'ServiceEntry'} input`,
+      input,
+      0,
+    ),
+  );
   if (values['no-istiod']) istiodNote = 'istiod: skipped (--no-istiod)';
   else if (!istiodAvailable()) istiodNote = 'istiod: not built (see test/interop/README.md)';
   else {
-    if (input !== 'serviceentry') columns.push(await petrelColumn('petrel, ServiceEntry input', 'serviceentry', 1000));
+    if (input !== 'serviceentry')
+      columns.push(await petrelColumn('petrel, ServiceEntry input', 'serviceentry', 1000));
     try {
       columns.push(await istiodColumn(2000));
     } catch (err) {

@@ -6,7 +6,13 @@
 // would measure a control plane still busy with the previous phase).
 import { ClientGroup } from './client-group.ts';
 import type { Progress } from './client-group.ts';
-import { clustersOfFirstEndpoint, editEndpoint, editRoute, movedAddress, routeMarker } from './mesh-input.ts';
+import {
+  clustersOfFirstEndpoint,
+  editEndpoint,
+  editRoute,
+  movedAddress,
+  routeMarker,
+} from './mesh-input.ts';
 import type { MeshShape, ServiceRef } from './mesh-input.ts';
 import type { RunningControlPlane } from './pilot-process.ts';
 import { sampleProcess } from '../support/proc-stats.ts';
@@ -61,7 +67,12 @@ async function repeat(
   group: ClientGroup,
   reps: number,
   timeoutMs: number,
-  run: (rep: number) => { kind: 'RDS' | 'EDS'; marker: string; clusters?: string[]; change: () => void },
+  run: (rep: number) => {
+    kind: 'RDS' | 'EDS';
+    marker: string;
+    clusters?: string[];
+    change: () => void;
+  },
   log: (l: string) => void,
   label: string,
 ): Promise<PhaseStats> {
@@ -78,7 +89,9 @@ async function repeat(
     const all = Math.max(...res.latencies);
     stats.allMs.push(all);
     stats.perProxyMs.push(...res.latencies);
-    log(`  ${label} ${r + 1}/${reps}: all ${res.watching} proxies in ${all.toFixed(0)} ms (median proxy ${median(res.latencies).toFixed(0)} ms)`);
+    log(
+      `  ${label} ${r + 1}/${reps}: all ${res.watching} proxies in ${all.toFixed(0)} ms (median proxy ${median(res.latencies).toFixed(0)} ms)`,
+    );
     // Let the control plane settle (debounce timers, GC) before the next edit.
     await new Promise((res2) => setTimeout(res2, 500));
   }
@@ -89,7 +102,10 @@ function cpuDelta(a: ProcSample | undefined, b: ProcSample | undefined): number 
   return a && b ? b.cpuSeconds - a.cpuSeconds : undefined;
 }
 
-export async function runScenario(cp: RunningControlPlane, o: ScenarioOptions): Promise<ScenarioResult> {
+export async function runScenario(
+  cp: RunningControlPlane,
+  o: ScenarioOptions,
+): Promise<ScenarioResult> {
   const atStart = sampleProcess(cp.pid);
   const result: ScenarioResult = {
     controlPlane: cp.name,
@@ -106,7 +122,9 @@ export async function runScenario(cp: RunningControlPlane, o: ScenarioOptions): 
   const group = new ClientGroup(o.proxies, o.clientProcesses);
   try {
     const sync = await group.connect(cp.xdsTarget, o.shape.namespaces, o.phaseTimeoutMs, (p) =>
-      o.log(`  sync: ${p.ready}/${o.proxies} synced, ${p.connected} have CDS, ${p.retried} streams retried${p.lastError ? ` (last: ${p.lastError})` : ''}`),
+      o.log(
+        `  sync: ${p.ready}/${o.proxies} synced, ${p.connected} have CDS, ${p.retried} streams retried${p.lastError ? ` (last: ${p.lastError})` : ''}`,
+      ),
     );
     const afterSync = sampleProcess(cp.pid);
     result.cpu.sync = cpuDelta(atStart, afterSync);
@@ -114,11 +132,15 @@ export async function runScenario(cp: RunningControlPlane, o: ScenarioOptions): 
     result.syncRetries = group.progress().retried;
     if (sync.allMs === undefined) {
       result.syncTimeout = { ...group.progress(), afterS: o.phaseTimeoutMs / 1000 };
-      o.log(`  sync: timed out, ${result.syncTimeout.ready}/${o.proxies} synced after ${o.phaseTimeoutMs / 1000} s`);
+      o.log(
+        `  sync: timed out, ${result.syncTimeout.ready}/${o.proxies} synced after ${o.phaseTimeoutMs / 1000} s`,
+      );
       return result;
     }
     result.syncMs = sync.allMs;
-    o.log(`  sync: all ${o.proxies} proxies synced in ${sync.allMs.toFixed(0)} ms (the first in ${sync.firstMs?.toFixed(0)} ms)`);
+    o.log(
+      `  sync: all ${o.proxies} proxies synced in ${sync.allMs.toFixed(0)} ms (the first in ${sync.firstMs?.toFixed(0)} ms)`,
+    );
 
     // A change every proxy sees: one VirtualService's header match value, in the
     // route config of its port that every sidecar holds.
@@ -129,7 +151,11 @@ export async function runScenario(cp: RunningControlPlane, o: ScenarioOptions): 
       o.phaseTimeoutMs,
       (r) => {
         const rev = o.revBase + r + 1;
-        return { kind: 'RDS', marker: routeMarker(rev), change: () => editRoute(o.dir, routed, rev) };
+        return {
+          kind: 'RDS',
+          marker: routeMarker(rev),
+          change: () => editRoute(o.dir, routed, rev),
+        };
       },
       o.log,
       'full push',

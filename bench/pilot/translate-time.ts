@@ -41,7 +41,9 @@ const SHORT: Record<string, string> = {
   'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment': 'EDS',
 };
 
-export async function loadSnapshot(dir: string): Promise<{ snapshot: ConfigSnapshot; diagnostics: string[] }> {
+export async function loadSnapshot(
+  dir: string,
+): Promise<{ snapshot: ConfigSnapshot; diagnostics: string[] }> {
   const store = new MemoryConfigStore();
   const source = new FileConfigSource({ dir, store, watch: false, rescanMs: 0 });
   const diagnostics: string[] = [];
@@ -59,7 +61,11 @@ function generateAll(push: PushContext, proxy: Proxy): Map<string, GeneratedReso
   return out;
 }
 
-export async function measureTranslation(dir: string, namespaces: number, runs: number): Promise<TranslateResult> {
+export async function measureTranslation(
+  dir: string,
+  namespaces: number,
+  runs: number,
+): Promise<TranslateResult> {
   const t0 = performance.now();
   const { snapshot, diagnostics } = await loadSnapshot(dir);
   const loadMs = performance.now() - t0;
@@ -74,7 +80,8 @@ export async function measureTranslation(dir: string, namespaces: number, runs: 
   const counts: Record<string, number> = {};
   let bytes = 0;
   // One untimed run first: loads the Envoy protos (once per process) and warms the JIT.
-  for (const list of generateAll(buildPushContext(snapshot), first).values()) for (const { resource } of list) encodeResource(resource);
+  for (const list of generateAll(buildPushContext(snapshot), first).values())
+    for (const { resource } of list) encodeResource(resource);
   for (let r = 0; r < runs; r++) {
     const cpu0 = process.cpuUsage();
     const a = performance.now();
@@ -109,6 +116,9 @@ export async function measureTranslation(dir: string, namespaces: number, runs: 
     runs,
     counts,
     bytes,
-    diagnostics: [...diagnostics, ...(buildPushContext(snapshot).diagnostics ?? []).map((d) => d.message)],
+    diagnostics: [
+      ...diagnostics,
+      ...(buildPushContext(snapshot).diagnostics ?? []).map((d) => d.message),
+    ],
   };
 }

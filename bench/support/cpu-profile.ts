@@ -47,7 +47,10 @@ const STAGES: [RegExp, string][] = [
   [/@grpc\/|node:internal\/http2|node:internal\/stream_base_commons|node:net/, GRPC],
   [/pilot\/translate\//, GENERATION],
   [/pilot\/model\/|pilot\/lazy-push\.ts/, 'model build (PushContext, indexes)'],
-  [/pilot\/config\/|node_modules\/yaml\/|node_modules\/zod\/|api\/istio\/|node:internal\/fs/, 'config read + validate (file source, store)'],
+  [
+    /pilot\/config\/|node_modules\/yaml\/|node_modules\/zod\/|api\/istio\/|node:internal\/fs/,
+    'config read + validate (file source, store)',
+  ],
   [/pilot\/xds\//, 'ADS bookkeeping (pilot/xds)'],
 ];
 
@@ -73,7 +76,10 @@ export function byStage(profile: Profile): SelfTime[] {
     let above = cur !== undefined ? memo.get(cur)! : { underTranslate: false };
     for (let i = chain.length - 1; i >= 0; i--) {
       const own = stageOf(byId.get(chain[i]!)!.callFrame.url);
-      above = { inner: own ?? above.inner, underTranslate: above.underTranslate || own === GENERATION };
+      above = {
+        inner: own ?? above.inner,
+        underTranslate: above.underTranslate || own === GENERATION,
+      };
       memo.set(chain[i]!, above);
     }
     return memo.get(id)!;
@@ -103,7 +109,12 @@ export function byStage(profile: Profile): SelfTime[] {
 }
 
 /** Self time per function ("name file:line") and per file, largest first. */
-export function summarise(profile: Profile): { byFunction: SelfTime[]; byFile: SelfTime[]; byStage: SelfTime[]; totalMs: number } {
+export function summarise(profile: Profile): {
+  byFunction: SelfTime[];
+  byFile: SelfTime[];
+  byStage: SelfTime[];
+  totalMs: number;
+} {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
@@ -128,7 +139,12 @@ export function summarise(profile: Profile): { byFunction: SelfTime[]; byFile: S
     [...m]
       .map(([name, us]) => ({ name, ms: us / 1000, share: total > 0 ? us / total : 0 }))
       .sort((a, b) => b.ms - a.ms);
-  return { byFunction: list(fn), byFile: list(file), byStage: byStage(profile), totalMs: total / 1000 };
+  return {
+    byFunction: list(fn),
+    byFile: list(file),
+    byStage: byStage(profile),
+    totalMs: total / 1000,
+  };
 }
 
 /** Long names (V8 names a RegExp by its source) cut to one readable line. */
@@ -139,7 +155,9 @@ export function shorten(name: string, max = 120): string {
 function print(title: string, rows: SelfTime[], top: number): void {
   console.log(`\n${title}`);
   for (const r of rows.slice(0, top))
-    console.log(`${r.ms.toFixed(0).padStart(9)} ms ${(r.share * 100).toFixed(1).padStart(5)}%  ${shorten(r.name)}`);
+    console.log(
+      `${r.ms.toFixed(0).padStart(9)} ms ${(r.share * 100).toFixed(1).padStart(5)}%  ${shorten(r.name)}`,
+    );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -41,15 +41,15 @@ const FLAGS = {
     '                          the sidecar as uid 1337, as in Kubernetes (needs root)',
     '  --host IP               pilot, gateway and dashboard address (default 127.0.0.1)',
     '  --loopback-net NET      without --capture: each pod\'s own "localhost", where its sidecar\'s',
-    '                          outbound listeners bind (default 127.0.2.0/24, host part = pod IP\'s)',
-    '  --capture-net NET       with --capture: the pods\' bridge network (default 10.250.0.0/24)',
+    "                          outbound listeners bind (default 127.0.2.0/24, host part = pod IP's)",
+    "  --capture-net NET       with --capture: the pods' bridge network (default 10.250.0.0/24)",
     '  --xds-port N            pilot xDS (default 15010)',
     '  --xds-tls-port N        pilot xDS and CA over TLS, for automatic mTLS (default 15012)',
     '  --plaintext             no mesh CA and no automatic mTLS (Istio runs mTLS by default)',
     '  --monitoring-port N     pilot /debug and /metrics (default 15014)',
     '  --dashboard-port N      dashboard and merged metrics (default 15080)',
-    '  --admin-port-base N     proxies\' admin ports on 127.0.0.1: gateway N, pods N+1… (default 15100)',
-    '  --log-dir DIR           every process\'s log (default a new directory under the temp dir)',
+    "  --admin-port-base N     proxies' admin ports on 127.0.0.1: gateway N, pods N+1… (default 15100)",
+    "  --log-dir DIR           every process's log (default a new directory under the temp dir)",
     '  --drain-duration MS     how long proxies drain on stop (default 1000)',
     '  --start-timeout MS      how long to wait for every process to be ready (default 60000)',
   ].join('\n'),
@@ -59,7 +59,8 @@ function numberFlag(values: Record<string, unknown>, name: string, fallback: num
   const raw = values[name];
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new CliError(`--${name} ${String(raw)}: must be a number of milliseconds`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new CliError(`--${name} ${String(raw)}: must be a number of milliseconds`);
   return n;
 }
 
@@ -68,7 +69,11 @@ function numberFlag(values: Record<string, unknown>, name: string, fallback: num
  * proxies, which run as uid 1337 with --capture) and one bootstrap token per
  * service account that runs a proxy.
  */
-function meshCaSetup(logDir: string, xdsTlsPort: number, plan: LocalPlan): NonNullable<Placement['mtls']> {
+function meshCaSetup(
+  logDir: string,
+  xdsTlsPort: number,
+  plan: LocalPlan,
+): NonNullable<Placement['mtls']> {
   // Its own directory under the temp dir, not under the log dir: with --capture the
   // proxies run as uid 1337 and must reach root-cert.pem through every parent
   // directory, which a private log dir (mkdtemp, 0700) would not allow.
@@ -84,21 +89,27 @@ function meshCaSetup(logDir: string, xdsTlsPort: number, plan: LocalPlan): NonNu
   const tokensFile = join(logDir, 'bootstrap-tokens');
   writeFileSync(
     tokensFile,
-    Object.entries(tokens).map(([id, token]) => `${token} ${id.replace('/', ' ')}\n`).join(''),
+    Object.entries(tokens)
+      .map(([id, token]) => `${token} ${id.replace('/', ' ')}\n`)
+      .join(''),
     { mode: 0o600 },
   );
   return { xdsTlsPort, caDir, tokensFile, tokens };
 }
 
 export const localCommand: Command = {
-  summary: 'the whole mesh on one machine: pilot, a gateway, sample apps behind sidecars, a dashboard',
+  summary:
+    'the whole mesh on one machine: pilot, a gateway, sample apps behind sidecars, a dashboard',
   async run(args) {
     const values = parseFlags(args, FLAGS, 'local');
-    const configDir = (values['config-dir'] as string | undefined) ?? (existsSync('samples/mesh') ? 'samples/mesh' : join(REPO, 'samples/mesh'));
+    const configDir =
+      (values['config-dir'] as string | undefined) ??
+      (existsSync('samples/mesh') ? 'samples/mesh' : join(REPO, 'samples/mesh'));
     if (!existsSync(configDir)) throw new CliError(`--config-dir ${configDir}: no such directory`);
     const host = (values.host as string | undefined) ?? '127.0.0.1';
     const capture = values.capture === true;
-    const logDir = (values['log-dir'] as string | undefined) ?? join(tmpdir(), `petrel-local-${process.pid}`);
+    const logDir =
+      (values['log-dir'] as string | undefined) ?? join(tmpdir(), `petrel-local-${process.pid}`);
     const adminPortBase = portFlag(values, 'admin-port-base', 15100);
     let plan;
     try {
@@ -125,7 +136,12 @@ export const localCommand: Command = {
       base.mtls = meshCaSetup(base.logDir, portFlag(values, 'xds-tls-port', 15012), plan);
     }
     const captured = capture
-      ? await setupCapture(plan, configDir, (values['capture-net'] as string | undefined) ?? '10.250.0.0/24', base.logDir).catch((err: Error) => {
+      ? await setupCapture(
+          plan,
+          configDir,
+          (values['capture-net'] as string | undefined) ?? '10.250.0.0/24',
+          base.logDir,
+        ).catch((err: Error) => {
           throw new CliError(err.message);
         })
       : undefined;

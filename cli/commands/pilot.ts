@@ -51,12 +51,15 @@ function msFlag(values: Record<string, unknown>, name: string): number | undefin
   const raw = values[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new CliError(`--${name} ${String(raw)}: must be a number of milliseconds`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new CliError(`--${name} ${String(raw)}: must be a number of milliseconds`);
   return n;
 }
 
 async function startWebhooks(values: Record<string, unknown>, kube: boolean) {
-  const config = injectorConfig(values['trust-domain'] ? { trustDomain: values['trust-domain'] as string } : {});
+  const config = injectorConfig(
+    values['trust-domain'] ? { trustDomain: values['trust-domain'] as string } : {},
+  );
   let kc: KubeConfig | undefined;
   if (kube) {
     kc = new KubeConfig();
@@ -93,15 +96,22 @@ export const pilotCommand: Command = {
         host: (values.host as string | undefined) ?? '127.0.0.1',
         xdsPort: portFlag(values, 'xds-port', 15010),
         monitoringPort: portFlag(values, 'monitoring-port', 15014),
-        xdsTlsPort: values['xds-tls-port'] === undefined ? undefined : portFlag(values, 'xds-tls-port', 15012),
+        xdsTlsPort:
+          values['xds-tls-port'] === undefined
+            ? undefined
+            : portFlag(values, 'xds-tls-port', 15012),
         ca: {
-          stateDir: kube ? undefined : ((values['ca-state-dir'] as string | undefined) ?? join(homedir(), '.petrel', 'ca')),
+          stateDir: kube
+            ? undefined
+            : ((values['ca-state-dir'] as string | undefined) ?? join(homedir(), '.petrel', 'ca')),
           cacertsDir: values.cacerts as string | undefined,
           bootstrapTokensFile: values['bootstrap-tokens'] as string | undefined,
         },
         debounceMs: msFlag(values, 'debounce-after'),
         debounceMaxMs: msFlag(values, 'debounce-max'),
-        mesh: values['trust-domain'] ? { trustDomain: values['trust-domain'] as string } : undefined,
+        mesh: values['trust-domain']
+          ? { trustDomain: values['trust-domain'] as string }
+          : undefined,
       });
     } catch (err) {
       throw new CliError((err as Error).message);

@@ -48,7 +48,7 @@ const FLAGS = {
     '  --role sidecar|router     sidecar next to an app, or a gateway (default sidecar)',
     '  --xds-address HOST:PORT   pilot (default 127.0.0.1:15010)',
     '  --delta                   use incremental (delta) xDS instead of state-of-the-world',
-    '  --node-id ID              full xDS node id (default built Istio\'s way from the fields below)',
+    "  --node-id ID              full xDS node id (default built Istio's way from the fields below)",
     '  --pod-name, --namespace, --ip, --service-account   identity (default POD_NAME, POD_NAMESPACE,',
     '                            INSTANCE_IP, SERVICE_ACCOUNT from the environment)',
     '  --labels k=v,k=v          workload labels (default ISTIO_META_* / the pod environment)',
@@ -80,9 +80,14 @@ export const proxyCommand: Command = {
   async run(args) {
     const values = parseFlags(args, FLAGS, 'proxy');
     const role = (values.role as string | undefined) ?? 'sidecar';
-    if (role !== 'sidecar' && role !== 'router') throw new CliError(`--role ${role}: must be sidecar or router`);
-    const drain = values['drain-duration'] === undefined ? undefined : Number(values['drain-duration']);
-    if (drain !== undefined && !(drain >= 0)) throw new CliError(`--drain-duration ${String(values['drain-duration'])}: must be milliseconds`);
+    if (role !== 'sidecar' && role !== 'router')
+      throw new CliError(`--role ${role}: must be sidecar or router`);
+    const drain =
+      values['drain-duration'] === undefined ? undefined : Number(values['drain-duration']);
+    if (drain !== undefined && !(drain >= 0))
+      throw new CliError(
+        `--drain-duration ${String(values['drain-duration'])}: must be milliseconds`,
+      );
     const telemetryConfig = telemetryConfigFromFlags(values);
     const xdsAddress = (values['xds-address'] as string | undefined) ?? '127.0.0.1:15010';
     const identityConfig = identityConfigFromFlags(values, xdsAddress);
@@ -168,7 +173,10 @@ export const proxyCommand: Command = {
               config: telemetryConfig,
               startedAt,
               statsHost: probeHost,
-              log: { warn: (l) => console.error(`warn\t${l}`), error: (l) => console.error(`error\t${l}`) },
+              log: {
+                warn: (l) => console.error(`warn\t${l}`),
+                error: (l) => console.error(`error\t${l}`),
+              },
             });
           } catch (err) {
             console.error(`petrel proxy: ${(err as Error).message}`);

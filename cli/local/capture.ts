@@ -21,7 +21,12 @@ export interface Captured {
   plan: LocalPlan;
   pilotHost: string;
   pilotConfigDir: string;
-  wrap(pod: PodPlan, user: 'app' | 'proxy', command: string, args: string[]): { command: string; args: string[] };
+  wrap(
+    pod: PodPlan,
+    user: 'app' | 'proxy',
+    command: string,
+    args: string[],
+  ): { command: string; args: string[] };
   mapLine(line: string): string;
   teardown(): Promise<void>;
 }
@@ -58,7 +63,10 @@ function mirror(from: string, to: string, ipMap: Map<string, string>): void {
   rmSync(to, { recursive: true, force: true });
   mkdirSync(to, { recursive: true });
   cpSync(from, to, { recursive: true });
-  const pattern = new RegExp(`(?<![\\d.])(${[...ipMap.keys()].map((ip) => ip.replace(/\./g, '\\.')).join('|')})(?![\\d.])`, 'g');
+  const pattern = new RegExp(
+    `(?<![\\d.])(${[...ipMap.keys()].map((ip) => ip.replace(/\./g, '\\.')).join('|')})(?![\\d.])`,
+    'g',
+  );
   for (const file of yamlFiles(to)) {
     const text = readFileSync(file, 'utf8');
     const next = text.replace(pattern, (ip) => ipMap.get(ip) ?? ip);
@@ -66,12 +74,28 @@ function mirror(from: string, to: string, ipMap: Map<string, string>): void {
   }
 }
 
-export async function setupCapture(plan: LocalPlan, configDir: string, captureNet: string, logDir: string): Promise<Captured> {
-  if (process.getuid?.() !== 0) throw new LocalError('PETREL_LOCAL_CAPTURE', '--capture needs root (network namespaces and iptables)');
+export async function setupCapture(
+  plan: LocalPlan,
+  configDir: string,
+  captureNet: string,
+  logDir: string,
+): Promise<Captured> {
+  if (process.getuid?.() !== 0)
+    throw new LocalError(
+      'PETREL_LOCAL_CAPTURE',
+      '--capture needs root (network namespaces and iptables)',
+    );
   const { base, prefix } = parseNet(captureNet);
-  for (const [cmd, pkg] of [['ip', 'iproute2'], ['iptables-restore', 'iptables'], ['setpriv', 'util-linux']] as const)
+  for (const [cmd, pkg] of [
+    ['ip', 'iproute2'],
+    ['iptables-restore', 'iptables'],
+    ['setpriv', 'util-linux'],
+  ] as const)
     await run('sh', ['-c', `command -v ${cmd}`]).catch(() => {
-      throw new LocalError('PETREL_LOCAL_CAPTURE', `${cmd} is not installed (apt-get install -y ${pkg})`);
+      throw new LocalError(
+        'PETREL_LOCAL_CAPTURE',
+        `${cmd} is not installed (apt-get install -y ${pkg})`,
+      );
     });
   await removeStale();
   const n = names(process.pid);
@@ -101,9 +125,39 @@ export async function setupCapture(plan: LocalPlan, configDir: string, captureNe
       pods.map(async (pod, i) => {
         const ns = n.ns(pod.name);
         created.push(ns);
-        await createPodNetns({ ns, ip: pod.ip, prefix, gateway, bridge: n.bridge, veth: n.veth(i), peer: n.peer(i), hosts });
+        await createPodNetns({
+          ns,
+          ip: pod.ip,
+          prefix,
+          gateway,
+          bridge: n.bridge,
+          veth: n.veth(i),
+          peer: n.peer(i),
+          hosts,
+        });
         // Istio's init container: capture everything in and out, except the proxy's own traffic (uid 1337).
-        await run('ip', ['netns', 'exec', ns, process.execPath, PETREL, 'iptables', '-p', '15001', '-z', '15006', '-u', '1337', '-m', 'REDIRECT', '-i', '*', '-b', '*', '-d', '15090,15021,15020']);
+        await run('ip', [
+          'netns',
+          'exec',
+          ns,
+          process.execPath,
+          PETREL,
+          'iptables',
+          '-p',
+          '15001',
+          '-z',
+          '15006',
+          '-u',
+          '1337',
+          '-m',
+          'REDIRECT',
+          '-i',
+          '*',
+          '-b',
+          '*',
+          '-d',
+          '15090,15021,15020',
+        ]);
       }),
     );
     mkdirSync(logDir, { recursive: true });
@@ -126,9 +180,14 @@ export async function setupCapture(plan: LocalPlan, configDir: string, captureNe
     wrap: (pod, user, command, args) => ({
       command: 'ip',
       args: [
-        'netns', 'exec', nsOf.get(pod.name)!,
-        ...(user === 'proxy' ? ['setpriv', '--reuid=1337', '--regid=1337', '--clear-groups', '--'] : []),
-        command, ...args,
+        'netns',
+        'exec',
+        nsOf.get(pod.name)!,
+        ...(user === 'proxy'
+          ? ['setpriv', '--reuid=1337', '--regid=1337', '--clear-groups', '--']
+          : []),
+        command,
+        ...args,
       ],
     }),
     mapLine: (line) => line.split(pilotConfigDir).join(relative(process.cwd(), userDir) || userDir),

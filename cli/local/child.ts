@@ -78,7 +78,8 @@ export class Child {
 
   /** Probes readiness once and records the state (exited children stay exited). */
   async probe(): Promise<boolean> {
-    if (this.state === 'exited' || this.state === 'stopping' || this.state === 'stopped') return false;
+    if (this.state === 'exited' || this.state === 'stopping' || this.state === 'stopped')
+      return false;
     const ok = await this.spec.ready().catch(() => false);
     if (this.state === 'starting' || this.state === 'ready' || this.state === 'unready')
       this.state = ok ? 'ready' : this.state === 'starting' ? 'starting' : 'unready';

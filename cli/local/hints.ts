@@ -24,7 +24,9 @@ export function hints(plan: LocalPlan, a: HintAddresses): string[] {
     `  curl -s http://${a.pilotHost}:${a.monitoringPort}/debug/syncz    # each proxy's sync state`,
   ];
   if (pp && !a.capture)
-    lines.push(`  curl -s -H 'Host: reviews' http://${pp.loopback}:9080/reviews/0   # as productpage: through its sidecar`);
+    lines.push(
+      `  curl -s -H 'Host: reviews' http://${pp.loopback}:9080/reviews/0   # as productpage: through its sidecar`,
+    );
   lines.push(
     `Edit any YAML in ${a.configDir}/ and traffic follows within a second; the walkthrough in README.md has more.`,
     'Ctrl-C stops everything.',

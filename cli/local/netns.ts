@@ -14,10 +14,21 @@ const PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`;
 
 export function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 15_000, env: { ...process.env, PATH } }, (err, stdout, stderr) => {
-      if (err) reject(new LocalError('PETREL_LOCAL_CAPTURE', `${cmd} ${args.join(' ')}: ${(stderr || err.message).trim()}`));
-      else resolve(stdout);
-    });
+    execFile(
+      cmd,
+      args,
+      { timeout: 15_000, env: { ...process.env, PATH } },
+      (err, stdout, stderr) => {
+        if (err)
+          reject(
+            new LocalError(
+              'PETREL_LOCAL_CAPTURE',
+              `${cmd} ${args.join(' ')}: ${(stderr || err.message).trim()}`,
+            ),
+          );
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -60,15 +71,26 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function createBridge(bridge: string, gatewayIp: string, prefix: number): Promise<void> {
+export async function createBridge(
+  bridge: string,
+  gatewayIp: string,
+  prefix: number,
+): Promise<void> {
   await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
   await run('ip', ['addr', 'add', `${gatewayIp}/${prefix}`, 'dev', bridge]);
   await run('ip', ['link', 'set', bridge, 'up']);
 }
 
-export async function createPodNetns(
-  o: { ns: string; ip: string; prefix: number; gateway: string; bridge: string; veth: string; peer: string; hosts: string },
-): Promise<PodNetns> {
+export async function createPodNetns(o: {
+  ns: string;
+  ip: string;
+  prefix: number;
+  gateway: string;
+  bridge: string;
+  veth: string;
+  peer: string;
+  hosts: string;
+}): Promise<PodNetns> {
   const inNs = (...args: string[]) => run('ip', ['netns', 'exec', o.ns, 'ip', ...args]);
   await run('ip', ['netns', 'add', o.ns]);
   await run('ip', ['link', 'add', o.veth, 'type', 'veth', 'peer', 'name', o.peer]);

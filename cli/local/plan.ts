@@ -89,7 +89,8 @@ export function readPlan(options: PlanOptions): LocalPlan {
   for (const { obj, where } of objects(options.configDir)) {
     if (obj.kind === 'Gateway' && obj.spec) {
       if (obj.spec.selector) gatewaySelectors.push(obj.spec.selector);
-      for (const s of obj.spec.servers ?? []) if (s?.port?.number) gatewayPorts.add(Number(s.port.number));
+      for (const s of obj.spec.servers ?? [])
+        if (s?.port?.number) gatewayPorts.add(Number(s.port.number));
     }
     if (obj.kind !== 'Pod') continue;
     const image = String(obj.spec?.containers?.[0]?.image ?? '');
@@ -98,12 +99,17 @@ export function readPlan(options: PlanOptions): LocalPlan {
     const name = String(obj.metadata?.name ?? '');
     const ip = String(obj.status?.podIP ?? '');
     if (!name || !ip)
-      throw new LocalError('PETREL_LOCAL_PLAN', `${where}: Pod ${name || '(unnamed)'} needs metadata.name and status.podIP`);
+      throw new LocalError(
+        'PETREL_LOCAL_PLAN',
+        `${where}: Pod ${name || '(unnamed)'} needs metadata.name and status.podIP`,
+      );
     pods.push({
       name,
       namespace: String(obj.metadata?.namespace ?? 'default'),
       app,
-      labels: Object.fromEntries(Object.entries(obj.metadata?.labels ?? {}).map(([k, v]) => [k, String(v)])),
+      labels: Object.fromEntries(
+        Object.entries(obj.metadata?.labels ?? {}).map(([k, v]) => [k, String(v)]),
+      ),
       serviceAccount: String(obj.spec?.serviceAccountName ?? 'default'),
       ip,
       loopback: loopbackFor(ip, options.loopbackNet, where),
@@ -112,13 +118,20 @@ export function readPlan(options: PlanOptions): LocalPlan {
     });
   }
   if (pods.length === 0)
-    throw new LocalError('PETREL_LOCAL_PLAN', `${options.configDir}: no Pod with an image petrel/sample-<app>; nothing to run`);
+    throw new LocalError(
+      'PETREL_LOCAL_PLAN',
+      `${options.configDir}: no Pod with an image petrel/sample-<app>; nothing to run`,
+    );
   pods.sort((a, b) => ipNumber(a.ip) - ipNumber(b.ip));
   const gatewayProbe = loopbackFor('0.0.0.254', options.loopbackNet, '--loopback-net');
   const seen = new Map<string, string>([[gatewayProbe, 'the gateway']]);
   for (const p of pods) {
     const other = seen.get(p.loopback);
-    if (other) throw new LocalError('PETREL_LOCAL_PLAN', `pods ${other} and ${p.name} would share the loopback address ${p.loopback} (same last octet)`);
+    if (other)
+      throw new LocalError(
+        'PETREL_LOCAL_PLAN',
+        `pods ${other} and ${p.name} would share the loopback address ${p.loopback} (same last octet)`,
+      );
     seen.set(p.loopback, p.name);
   }
   pods.forEach((p, i) => (p.adminPort = options.adminPortBase + 1 + i));

@@ -27,7 +27,12 @@ export interface Placement {
    */
   mtls?: { xdsTlsPort: number; caDir: string; tokensFile: string; tokens: Record<string, string> };
   /** Runs a pod's command in its namespace (capture), as `user` ('app' or 'proxy'). */
-  wrap(pod: PodPlan, user: 'app' | 'proxy', command: string, args: string[]): { command: string; args: string[] };
+  wrap(
+    pod: PodPlan,
+    user: 'app' | 'proxy',
+    command: string,
+    args: string[],
+  ): { command: string; args: string[] };
 }
 
 const PETREL = fileURLToPath(new URL('../petrel.ts', import.meta.url));
@@ -48,20 +53,43 @@ const labelsFlag = (labels: Record<string, string>) =>
 function pilotFlags(p: Placement, namespace: string, serviceAccount: string): string[] {
   if (!p.mtls) return ['--xds-address', `${p.pilotHost}:${p.xdsPort}`];
   return [
-    '--xds-address', `${p.pilotHost}:${p.mtls.xdsTlsPort}`, '--xds-tls',
-    '--root-cert', join(p.mtls.caDir, 'root-cert.pem'),
-    '--bootstrap-token', p.mtls.tokens[`${namespace}/${serviceAccount}`] ?? '',
+    '--xds-address',
+    `${p.pilotHost}:${p.mtls.xdsTlsPort}`,
+    '--xds-tls',
+    '--root-cert',
+    join(p.mtls.caDir, 'root-cert.pem'),
+    '--bootstrap-token',
+    p.mtls.tokens[`${namespace}/${serviceAccount}`] ?? '',
   ];
 }
 
 export function pilotSpec(p: Placement, configDir: string): ChildSpec {
   const monitoring = `http://${p.pilotHost}:${p.monitoringPort}`;
   const tls = p.mtls
-    ? ['--xds-tls-port', String(p.mtls.xdsTlsPort), '--ca-state-dir', p.mtls.caDir, '--bootstrap-tokens', p.mtls.tokensFile]
+    ? [
+        '--xds-tls-port',
+        String(p.mtls.xdsTlsPort),
+        '--ca-state-dir',
+        p.mtls.caDir,
+        '--bootstrap-tokens',
+        p.mtls.tokensFile,
+      ]
     : [];
   return {
     name: 'pilot',
-    ...node([PETREL, 'pilot', '--config-dir', configDir, '--host', p.pilotHost, '--xds-port', String(p.xdsPort), '--monitoring-port', String(p.monitoringPort), ...tls]),
+    ...node([
+      PETREL,
+      'pilot',
+      '--config-dir',
+      configDir,
+      '--host',
+      p.pilotHost,
+      '--xds-port',
+      String(p.xdsPort),
+      '--monitoring-port',
+      String(p.monitoringPort),
+      ...tls,
+    ]),
     logFile: join(p.logDir, 'pilot.log'),
     ready: () => httpOk(`${monitoring}/debug/syncz`),
   };
@@ -71,12 +99,33 @@ export function gatewaySpec(p: Placement, g: GatewayPlan): ChildSpec {
   return {
     name: g.name,
     ...node([
-      PETREL, 'proxy', '--role', 'router',
+      PETREL,
+      'proxy',
+      '--role',
+      'router',
       ...pilotFlags(p, g.namespace, GATEWAY_SERVICE_ACCOUNT),
-      '--pod-name', g.name, '--namespace', g.namespace, '--ip', p.host,
-      '--labels', labelsFlag(g.labels), '--service-account', GATEWAY_SERVICE_ACCOUNT,
-      '--admin-port', String(g.adminPort), '--status-port', '15020', '--health-port', '15021',
-      '--probe-host', g.probeIp, '--bind-ip', p.host, '--drain-duration', String(p.drainMs),
+      '--pod-name',
+      g.name,
+      '--namespace',
+      g.namespace,
+      '--ip',
+      p.host,
+      '--labels',
+      labelsFlag(g.labels),
+      '--service-account',
+      GATEWAY_SERVICE_ACCOUNT,
+      '--admin-port',
+      String(g.adminPort),
+      '--status-port',
+      '15020',
+      '--health-port',
+      '15021',
+      '--probe-host',
+      g.probeIp,
+      '--bind-ip',
+      p.host,
+      '--drain-duration',
+      String(p.drainMs),
     ]),
     logFile: join(p.logDir, `${g.name}.log`),
     ready: () => httpOk(`http://${g.probeIp}:15021/healthz/ready`),
@@ -104,13 +153,31 @@ export function appSpec(p: Placement, pod: PodPlan): ChildSpec {
 
 export function sidecarSpec(p: Placement, pod: PodPlan): ChildSpec {
   const args = [
-    PETREL, 'proxy', '--role', 'sidecar',
+    PETREL,
+    'proxy',
+    '--role',
+    'sidecar',
     ...pilotFlags(p, pod.namespace, pod.serviceAccount),
-    '--pod-name', pod.name, '--namespace', pod.namespace, '--ip', pod.ip,
-    '--labels', labelsFlag(pod.labels), '--service-account', pod.serviceAccount,
-    '--admin-port', String(p.capture ? 15000 : pod.adminPort),
-    '--status-port', '15020', '--health-port', '15021', '--probe-host', pod.ip,
-    '--drain-duration', String(p.drainMs),
+    '--pod-name',
+    pod.name,
+    '--namespace',
+    pod.namespace,
+    '--ip',
+    pod.ip,
+    '--labels',
+    labelsFlag(pod.labels),
+    '--service-account',
+    pod.serviceAccount,
+    '--admin-port',
+    String(p.capture ? 15000 : pod.adminPort),
+    '--status-port',
+    '15020',
+    '--health-port',
+    '15021',
+    '--probe-host',
+    pod.ip,
+    '--drain-duration',
+    String(p.drainMs),
   ];
   if (!p.capture) args.push('--bind-ip', pod.loopback);
   return {

@@ -46,12 +46,21 @@ export async function startLocalMesh(o: SupervisorOptions): Promise<LocalMesh> {
     rows.push({ child, detail });
     return child;
   };
-  const pilot = add(pilotSpec(p, o.pilotConfigDir), `xDS ${p.pilotHost}:${p.xdsPort}  debug http://${p.pilotHost}:${p.monitoringPort}/debug/syncz`);
+  const pilot = add(
+    pilotSpec(p, o.pilotConfigDir),
+    `xDS ${p.pilotHost}:${p.xdsPort}  debug http://${p.pilotHost}:${p.monitoringPort}/debug/syncz`,
+  );
   const gw = o.plan.gateway;
-  const gateway = add(gatewaySpec(p, gw), `${gw.ports.map((port) => `${p.host}:${port}`).join(' ')}  admin 127.0.0.1:${gw.adminPort}`);
+  const gateway = add(
+    gatewaySpec(p, gw),
+    `${gw.ports.map((port) => `${p.host}:${port}`).join(' ')}  admin 127.0.0.1:${gw.adminPort}`,
+  );
   const pods = o.plan.pods.flatMap((pod) => [
     add(appSpec(p, pod), `${pod.ip}:8080`),
-    add(sidecarSpec(p, pod), `${pod.ip}:${p.capture ? '15006' : 'ingress'}${p.capture ? '' : `  egress ${pod.loopback}`}  admin ${p.capture ? 'in netns' : `127.0.0.1:${pod.adminPort}`}`),
+    add(
+      sidecarSpec(p, pod),
+      `${pod.ip}:${p.capture ? '15006' : 'ingress'}${p.capture ? '' : `  egress ${pod.loopback}`}  admin ${p.capture ? 'in netns' : `127.0.0.1:${pod.adminPort}`}`,
+    ),
   ]);
   const children = rows.map((r) => r.child);
   status.header = `petrel local: ${children.length} processes (logs in ${p.logDir}); Ctrl-C stops everything`;
@@ -77,10 +86,19 @@ export async function startLocalMesh(o: SupervisorOptions): Promise<LocalMesh> {
     for (const c of [gateway, ...pods]) c.start(onLine);
     await waitReady([gateway, ...pods], rows, status, o.startTimeoutMs);
     const targets: MetricsTarget[] = [
-      { name: gw.name, urls: [`http://${gw.probeIp}:15020/stats/prometheus`, `http://127.0.0.1:${gw.adminPort}/stats/prometheus`] },
+      {
+        name: gw.name,
+        urls: [
+          `http://${gw.probeIp}:15020/stats/prometheus`,
+          `http://127.0.0.1:${gw.adminPort}/stats/prometheus`,
+        ],
+      },
       ...o.plan.pods.map((pod) => ({
         name: pod.name,
-        urls: [`http://${pod.ip}:15020/stats/prometheus`, ...(p.capture ? [] : [`http://127.0.0.1:${pod.adminPort}/stats/prometheus`])],
+        urls: [
+          `http://${pod.ip}:15020/stats/prometheus`,
+          ...(p.capture ? [] : [`http://127.0.0.1:${pod.adminPort}/stats/prometheus`]),
+        ],
       })),
     ];
     dashboard = await startDashboard({
@@ -93,7 +111,16 @@ export async function startLocalMesh(o: SupervisorOptions): Promise<LocalMesh> {
     await stop();
     throw err;
   }
-  status.log(hints(o.plan, { host: p.host, dashboardPort: o.dashboardPort, monitoringPort: p.monitoringPort, pilotHost: p.pilotHost, configDir: o.configDir, capture: p.capture }));
+  status.log(
+    hints(o.plan, {
+      host: p.host,
+      dashboardPort: o.dashboardPort,
+      monitoringPort: p.monitoringPort,
+      pilotHost: p.pilotHost,
+      configDir: o.configDir,
+      capture: p.capture,
+    }),
+  );
   timer = setInterval(() => {
     void Promise.all(children.map((c) => c.probe())).then(() => {
       if (!stopping) status.render(rows);
@@ -103,18 +130,29 @@ export async function startLocalMesh(o: SupervisorOptions): Promise<LocalMesh> {
   return { children, dashboard, stop };
 }
 
-async function waitReady(children: Child[], rows: StatusRow[], status: StatusLine, timeoutMs: number): Promise<void> {
+async function waitReady(
+  children: Child[],
+  rows: StatusRow[],
+  status: StatusLine,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await Promise.all(children.map((c) => c.probe()));
     status.render(rows);
     const dead = children.find((c) => c.state === 'exited');
     if (dead)
-      throw new LocalError('PETREL_LOCAL_START', `${dead.spec.name} exited (${dead.exitCode}) while starting: ${dead.tail().slice(-3).join(' | ') || 'no output'} (log: ${dead.spec.logFile})`);
+      throw new LocalError(
+        'PETREL_LOCAL_START',
+        `${dead.spec.name} exited (${dead.exitCode}) while starting: ${dead.tail().slice(-3).join(' | ') || 'no output'} (log: ${dead.spec.logFile})`,
+      );
     if (ok.every(Boolean)) return;
     if (Date.now() > deadline) {
       const slow = children.filter((_, i) => !ok[i]).map((c) => c.spec.name);
-      throw new LocalError('PETREL_LOCAL_START', `not ready after ${timeoutMs} ms: ${slow.join(', ')} (logs in ${status.header.match(/logs in ([^)]*)/)?.[1] ?? 'the log dir'})`);
+      throw new LocalError(
+        'PETREL_LOCAL_START',
+        `not ready after ${timeoutMs} ms: ${slow.join(', ')} (logs in ${status.header.match(/logs in ([^)]*)/)?.[1] ?? 'the log dir'})`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }

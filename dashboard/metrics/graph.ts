@@ -46,7 +46,10 @@ const DURATION = 'istio_request_duration_milliseconds';
 const known = (v: string | undefined) => v !== undefined && v !== '' && v !== 'unknown';
 
 function seriesKey(s: Sample): string {
-  return `${s.name}{${Object.entries(s.labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(',')}}`;
+  return `${s.name}{${Object.entries(s.labels)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}}`;
 }
 
 function samples(round: Round | undefined, family: string): Sample[] {
@@ -101,12 +104,24 @@ export function buildGraph(oldest: Round | undefined, newest: Round): Graph {
   // A workload seen as caller and as callee: keep what either side said about it.
   const addNode = (n: GraphNode) => {
     const old = nodes.get(n.id);
-    nodes.set(n.id, old ? { ...n, app: n.app ?? old.app, version: known(n.version) ? n.version : old.version } : n);
+    nodes.set(
+      n.id,
+      old
+        ? { ...n, app: n.app ?? old.app, version: known(n.version) ? n.version : old.version }
+        : n,
+    );
   };
   const edgeKeys = (l: Record<string, string>): string[] => {
     const srcNs = l.source_workload_namespace || 'unknown';
     const src = `workload:${srcNs}/${l.source_workload || 'unknown'}`;
-    addNode({ id: src, kind: 'workload', name: l.source_workload || 'unknown', namespace: srcNs, app: l.source_app, version: l.source_version });
+    addNode({
+      id: src,
+      kind: 'workload',
+      name: l.source_workload || 'unknown',
+      namespace: srcNs,
+      app: l.source_app,
+      version: l.source_version,
+    });
     // The namespace is the host's second label when the proxy could not name it.
     const svcNs = known(l.destination_service_namespace)
       ? l.destination_service_namespace!
@@ -118,7 +133,14 @@ export function buildGraph(oldest: Round | undefined, newest: Round): Graph {
     if (known(l.destination_workload)) {
       const dns = l.destination_workload_namespace || svcNs;
       const dst = `workload:${dns}/${l.destination_workload}`;
-      addNode({ id: dst, kind: 'workload', name: l.destination_workload!, namespace: dns, app: l.destination_app, version: l.destination_version });
+      addNode({
+        id: dst,
+        kind: 'workload',
+        name: l.destination_workload!,
+        namespace: dns,
+        app: l.destination_app,
+        version: l.destination_version,
+      });
       keys.push(`${svc}>${dst}`);
     }
     return keys;

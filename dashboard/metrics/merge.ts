@@ -17,7 +17,8 @@ export function mergeIstioFamilies(scrapes: readonly Scrape[]): MetricFamily[] {
       // A family typed differently by two proxies cannot be merged validly: the first type wins.
       if (m.type !== f.type) continue;
       m.help ??= f.help;
-      for (const s of f.samples) m.samples.push({ ...s, labels: { ...s.labels, pod: target.name } });
+      for (const s of f.samples)
+        m.samples.push({ ...s, labels: { ...s.labels, pod: target.name } });
     }
   }
   for (const m of merged.values()) m.samples = sumDuplicates(m.samples);

@@ -102,14 +102,17 @@ function formatValue(v: number): string {
 
 export function formatSample(s: Sample): string {
   const labels = Object.entries(s.labels);
-  const text = labels.length ? `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}` : '';
+  const text = labels.length
+    ? `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`
+    : '';
   return `${s.name}${text} ${formatValue(s.value)}`;
 }
 
 export function renderExposition(families: readonly MetricFamily[]): string {
   const out: string[] = [];
   for (const f of families) {
-    if (f.help !== undefined) out.push(`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`);
+    if (f.help !== undefined)
+      out.push(`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`);
     out.push(`# TYPE ${f.name} ${f.type}`);
     for (const s of f.samples) out.push(formatSample(s));
   }

@@ -29,7 +29,11 @@ function get(url: string, timeoutMs: number): Promise<string> {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${url}: HTTP ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode === 200
+          ? resolve(body)
+          : reject(new Error(`${url}: HTTP ${res.statusCode}`)),
+      );
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`${url}: no answer in ${timeoutMs} ms`)));
@@ -49,7 +53,10 @@ async function scrapeOne(target: MetricsTarget, timeoutMs: number): Promise<Scra
   throw new Error(`${target.name}: ${last?.message ?? 'no scrape URL'}`);
 }
 
-export async function scrapeAll(targets: readonly MetricsTarget[], timeoutMs = 1500): Promise<ScrapeRound> {
+export async function scrapeAll(
+  targets: readonly MetricsTarget[],
+  timeoutMs = 1500,
+): Promise<ScrapeRound> {
   const at = Date.now();
   const results = await Promise.allSettled(targets.map((t) => scrapeOne(t, timeoutMs)));
   const scrapes: Scrape[] = [];

@@ -50,7 +50,9 @@ export function parseProxy(node: XdsNode): Proxy {
   const id = node.id ?? '';
   const parts = id.split('~');
   if (parts.length !== 4) {
-    throw new ProxyIdError(`node id "${id}": want TYPE~IP~POD.NAMESPACE~DOMAIN (4 parts separated by ~)`);
+    throw new ProxyIdError(
+      `node id "${id}": want TYPE~IP~POD.NAMESPACE~DOMAIN (4 parts separated by ~)`,
+    );
   }
   const [typeText, ip, podDotNs, domain] = parts as [string, string, string, string];
   if (typeText !== 'sidecar' && typeText !== 'router') {
@@ -60,11 +62,18 @@ export function parseProxy(node: XdsNode): Proxy {
   const dot = podDotNs.lastIndexOf('.');
   const podName = dot < 0 ? podDotNs : podDotNs.slice(0, dot);
   const idNamespace = dot < 0 ? '' : podDotNs.slice(dot + 1);
-  const namespace = typeof metadata.NAMESPACE === 'string' && metadata.NAMESPACE ? metadata.NAMESPACE : idNamespace;
-  if (!namespace) throw new ProxyIdError(`node id "${id}": no namespace in the id or metadata NAMESPACE`);
-  const metaIps = typeof metadata.INSTANCE_IPS === 'string' ? metadata.INSTANCE_IPS.split(',').filter(Boolean) : [];
+  const namespace =
+    typeof metadata.NAMESPACE === 'string' && metadata.NAMESPACE ? metadata.NAMESPACE : idNamespace;
+  if (!namespace)
+    throw new ProxyIdError(`node id "${id}": no namespace in the id or metadata NAMESPACE`);
+  const metaIps =
+    typeof metadata.INSTANCE_IPS === 'string'
+      ? metadata.INSTANCE_IPS.split(',').filter(Boolean)
+      : [];
   const ips = metaIps.length > 0 ? metaIps : ip ? [ip] : [];
-  const dnsDomain = domain.startsWith(`${namespace}.`) ? domain.slice(namespace.length + 1) : domain;
+  const dnsDomain = domain.startsWith(`${namespace}.`)
+    ? domain.slice(namespace.length + 1)
+    : domain;
   return {
     id,
     type: typeText,
@@ -74,7 +83,8 @@ export function parseProxy(node: XdsNode): Proxy {
     namespace,
     dnsDomain: dnsDomain || 'svc.cluster.local',
     labels: stringRecord(metadata.LABELS),
-    serviceAccount: typeof metadata.SERVICE_ACCOUNT === 'string' ? metadata.SERVICE_ACCOUNT : undefined,
+    serviceAccount:
+      typeof metadata.SERVICE_ACCOUNT === 'string' ? metadata.SERVICE_ACCOUNT : undefined,
     workloadName: typeof metadata.WORKLOAD_NAME === 'string' ? metadata.WORKLOAD_NAME : undefined,
     clusterId: typeof metadata.CLUSTER_ID === 'string' ? metadata.CLUSTER_ID : 'Kubernetes',
     metadata,

@@ -1,7 +1,12 @@
 // The service model generators read: what the mesh knows after indexing the
 // config store (Services + EndpointSlices + Pods, ServiceEntries, Istio config).
 import type { ConfigObject } from '../../api/config/object.ts';
-import type { DestinationRuleSpec, GatewaySpec, SidecarSpec, VirtualServiceSpec } from '../../api/istio/index.ts';
+import type {
+  DestinationRuleSpec,
+  GatewaySpec,
+  SidecarSpec,
+  VirtualServiceSpec,
+} from '../../api/istio/index.ts';
 import type { Proxy } from './proxy.ts';
 import type { WorkloadPolicies } from './authorization.ts';
 import type { EffectiveMode, EffectiveMtls } from './peer-authentication.ts';
@@ -17,7 +22,19 @@ export type {
 } from './authorization.ts';
 
 /** Istio's protocol names; 'UNSPECIFIED' means sniffed at runtime (Istio's auto-detection). */
-export type Protocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'GRPC-WEB' | 'HTTPS' | 'TCP' | 'TLS' | 'MONGO' | 'REDIS' | 'MYSQL' | 'UDP' | 'UNSPECIFIED';
+export type Protocol =
+  | 'HTTP'
+  | 'HTTP2'
+  | 'GRPC'
+  | 'GRPC-WEB'
+  | 'HTTPS'
+  | 'TCP'
+  | 'TLS'
+  | 'MONGO'
+  | 'REDIS'
+  | 'MYSQL'
+  | 'UDP'
+  | 'UNSPECIFIED';
 
 export interface ServicePort {
   name: string;
@@ -107,7 +124,12 @@ export interface PushContext {
    * `namespace`: the proxy's, to pick the service visible from there when several
    * namespaces define the hostname (ServiceEntries); default: the preferred one.
    */
-  endpoints(hostname: string, port: number, subsetLabels?: Record<string, string>, namespace?: string): readonly Endpoint[];
+  endpoints(
+    hostname: string,
+    port: number,
+    subsetLabels?: Record<string, string>,
+    namespace?: string,
+  ): readonly Endpoint[];
   /** VirtualServices visible to `proxy` that apply to sidecars (gateways empty or containing `mesh`), in Istio's precedence order. */
   virtualServicesForSidecar(proxy: Proxy): readonly VirtualService[];
   /**
@@ -119,7 +141,11 @@ export interface PushContext {
    * The DestinationRule that applies to `hostname` for a proxy in `proxyNamespace` (Istio's lookup order, merged).
    * Rules with a workloadSelector are considered only when `proxyLabels` are given and match.
    */
-  destinationRule(proxyNamespace: string, hostname: string, proxyLabels?: Record<string, string>): DestinationRule | undefined;
+  destinationRule(
+    proxyNamespace: string,
+    hostname: string,
+    proxyLabels?: Record<string, string>,
+  ): DestinationRule | undefined;
   /** Gateways whose selector matches the router proxy's labels (in its namespace or, as Istio, any namespace). */
   gatewaysFor(proxy: Proxy): readonly Gateway[];
   /** The Sidecar resource scoping this proxy, if any. */

@@ -55,7 +55,10 @@ export function propagate(incoming: http.IncomingHttpHeaders): Record<string, st
 }
 
 /** Where to connect for `service:port`: the sidecar's egress listener, or the service itself. */
-export function meshTarget(service: string, port: number): { host: string; port: number; authority: string } {
+export function meshTarget(
+  service: string,
+  port: number,
+): { host: string; port: number; authority: string } {
   const egress = process.env.MESH_EGRESS;
   return { host: egress || service, port, authority: `${service}:${port}` };
 }
@@ -78,7 +81,14 @@ export function meshGet(
   const t = meshTarget(service, port);
   return new Promise((resolve) => {
     const req = http.request(
-      { host: t.host, port: t.port, path, agent, headers: { ...headers, host: t.authority }, timeout: timeoutMs },
+      {
+        host: t.host,
+        port: t.port,
+        path,
+        agent,
+        headers: { ...headers, host: t.authority },
+        timeout: timeoutMs,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -99,9 +109,17 @@ export function sendJson(res: http.ServerResponse, status: number, value: unknow
 }
 
 /** Starts `server` on LISTEN and stops it cleanly on SIGTERM/SIGINT. */
-export function serve(name: string, server: { listen(port: number, host: string, cb: () => void): unknown; close(cb?: () => void): unknown }): void {
+export function serve(
+  name: string,
+  server: {
+    listen(port: number, host: string, cb: () => void): unknown;
+    close(cb?: () => void): unknown;
+  },
+): void {
   const { host, port } = listenAddress();
-  server.listen(port, host, () => console.log(`${name} (${POD_NAME}) listening on ${host}:${port}`));
+  server.listen(port, host, () =>
+    console.log(`${name} (${POD_NAME}) listening on ${host}:${port}`),
+  );
   onStop(() => server.close());
 }
 

@@ -5,7 +5,11 @@
 import http from 'node:http';
 import { POD_NAME, meshGet, propagate, sendJson, serve, type Reply } from './common.ts';
 
-const PRODUCT = { id: 0, title: 'The Comedy of Errors', descriptionHtml: 'A farce by William Shakespeare.' };
+const PRODUCT = {
+  id: 0,
+  title: 'The Comedy of Errors',
+  descriptionHtml: 'A farce by William Shakespeare.',
+};
 
 function endUser(req: http.IncomingMessage, url: URL): string | undefined {
   const header = req.headers['end-user'];
@@ -41,12 +45,20 @@ function relay(res: http.ServerResponse, service: string, reply: Reply): void {
   })();
   if (reply.status === 200 && parsed !== undefined) return sendJson(res, 200, parsed);
   const status = reply.status === 0 ? 503 : reply.status;
-  sendJson(res, status, parsed ?? { error: `${service} answered ${reply.status || 'nothing'}: ${reply.body.trim()}` });
+  sendJson(
+    res,
+    status,
+    parsed ?? { error: `${service} answered ${reply.status || 'nothing'}: ${reply.body.trim()}` },
+  );
 }
 
 const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-type Review = { reviewer: string; text: string; rating?: { stars?: number; color?: string; error?: string } };
+type Review = {
+  reviewer: string;
+  text: string;
+  rating?: { stars?: number; color?: string; error?: string };
+};
 
 function page(user: string | undefined, details: Reply, reviews: Reply): string {
   const d = parse(details);
@@ -64,7 +76,8 @@ function page(user: string | undefined, details: Reply, reviews: Reply): string 
             : '';
           return `<blockquote><p>${esc(x.text)}</p><small>${esc(x.reviewer)}</small>${rating}</blockquote>`;
         })
-        .join('') + `<p class="served">Reviews served by <b>${esc(r.podname)}</b> (${esc(r.version)}).</p>`
+        .join('') +
+      `<p class="served">Reviews served by <b>${esc(r.podname)}</b> (${esc(r.version)}).</p>`
     : `<p class="error">Sorry, product reviews are currently unavailable (${esc(reviews.status || 'no answer')}).</p>`;
   return `<!doctype html><html><head><meta charset="utf-8"><title>Simple Bookstore App</title>
 <link rel="stylesheet" href="/static/style.css"></head><body>
@@ -103,7 +116,9 @@ const server = http.createServer((req, res) => {
   if (path === '/api/v1/products') return sendJson(res, 200, [PRODUCT]);
   const m = /^\/api\/v1\/products\/(\d+)(\/reviews)?$/.exec(path);
   if (!m) return sendJson(res, 404, { error: `no such page: ${path}` });
-  const [service, target] = m[2] ? ['reviews', `/reviews/${m[1]}`] : ['details', `/details/${m[1]}`];
+  const [service, target] = m[2]
+    ? ['reviews', `/reviews/${m[1]}`]
+    : ['details', `/details/${m[1]}`];
   void meshGet(service!, 9080, target!, headers).then((reply) => relay(res, service!, reply));
 });
 

@@ -42,8 +42,14 @@ function getRatings(productId: number, headers: Record<string, string>): Promise
 }
 
 const TEXT = [
-  ['Reviewer1', 'An extremely entertaining play by Shakespeare. The slapstick humour is refreshing!'],
-  ['Reviewer2', 'Absolutely fun and entertaining. The play lacks thematic depth when compared to other plays by Shakespeare.'],
+  [
+    'Reviewer1',
+    'An extremely entertaining play by Shakespeare. The slapstick humour is refreshing!',
+  ],
+  [
+    'Reviewer2',
+    'Absolutely fun and entertaining. The play lacks thematic depth when compared to other plays by Shakespeare.',
+  ],
 ] as const;
 
 async function reviews(req: http.IncomingMessage, id: number) {
@@ -69,7 +75,9 @@ async function reviews(req: http.IncomingMessage, id: number) {
       text,
       ...(VERSION === 'v1'
         ? {}
-        : { rating: stars ? { stars: stars[reviewer] ?? 0, color: COLOR } : { error: ratingsError } }),
+        : {
+            rating: stars ? { stars: stars[reviewer] ?? 0, color: COLOR } : { error: ratingsError },
+          }),
     })),
   };
 }

@@ -36,7 +36,7 @@ describe('crds/crd-all.gen.yaml', () => {
     }
   });
 
-  it('stores v1 only (v1alpha1 for Petrel\'s own kinds) and serves every version', () => {
+  it("stores v1 only (v1alpha1 for Petrel's own kinds) and serves every version", () => {
     for (const crd of crds) {
       expect(
         crd.spec.versions.filter((v) => v.storage).map((v) => v.name),

@@ -19,11 +19,19 @@ async function fakeProxy(from: string): Promise<{ url: string; close(): Promise<
   let scrapes = 0;
   const server = http.createServer((_req, res) => {
     scrapes++;
-    res.end(exposition(SAMPLE_CALLS.filter((c) => c.from === from), scrapes));
+    res.end(
+      exposition(
+        SAMPLE_CALLS.filter((c) => c.from === from),
+        scrapes,
+      ),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}/stats/prometheus`, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${port}/stats/prometheus`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 describe('dashboard page in Chromium', () => {
@@ -34,10 +42,16 @@ describe('dashboard page in Chromium', () => {
   const proxies: { url: string; close(): Promise<void> }[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
     dir = mkdtempSync(join(tmpdir(), 'petrel-dashboard-'));
     cpSync('samples/mesh', join(dir, 'mesh'), { recursive: true });
-    pilot = await startPilot({ configDir: join(dir, 'mesh'), xdsPort: 0, monitoringPort: 0, log: { debug() {}, info() {}, warn() {}, error() {} } });
+    pilot = await startPilot({
+      configDir: join(dir, 'mesh'),
+      xdsPort: 0,
+      monitoringPort: 0,
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+    });
     const callers = [...new Set(SAMPLE_CALLS.map((c) => c.from))];
     for (const c of callers) proxies.push(await fakeProxy(c));
     dashboard = await startDashboard({
@@ -62,8 +76,14 @@ describe('dashboard page in Chromium', () => {
   it('draws the sample graph and a screenshot shows its edges', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(dashboard.url);
-    await page.waitForFunction('document.querySelectorAll("g.edge:not(.idle)").length >= 11', undefined, { timeout: 15_000 });
-    const edges = await page.$$eval('g.edge', (es) => es.map((e) => `${e.getAttribute('data-source')} > ${e.getAttribute('data-target')}`));
+    await page.waitForFunction(
+      'document.querySelectorAll("g.edge:not(.idle)").length >= 11',
+      undefined,
+      { timeout: 15_000 },
+    );
+    const edges = await page.$$eval('g.edge', (es) =>
+      es.map((e) => `${e.getAttribute('data-source')} > ${e.getAttribute('data-target')}`),
+    );
     expect(edges.sort()).toEqual([
       'service:default/details > workload:default/details-v1',
       'service:default/productpage > workload:default/productpage-v1',
@@ -78,7 +98,9 @@ describe('dashboard page in Chromium', () => {
       'workload:istio-system/istio-ingressgateway > service:default/productpage',
     ]);
     // reviews-v2 → ratings fails 20% of the time: drawn red, with its error rate.
-    const bad = await page.$eval('g.edge[data-source="workload:default/reviews-v2"]', (e) => e.getAttribute('data-error-rate'));
+    const bad = await page.$eval('g.edge[data-source="workload:default/reviews-v2"]', (e) =>
+      e.getAttribute('data-error-rate'),
+    );
     expect(Number(bad)).toBeCloseTo(0.2, 1);
     const png = await page.locator('#graph').screenshot();
     writeFileSync(join(tmpdir(), 'petrel-dashboard-graph.png'), png);
@@ -96,7 +118,13 @@ describe('dashboard page in Chromium', () => {
       ctx.drawImage(img, 0, 0);
       const d = ctx.getImageData(0, 0, c.width, c.height).data;
       let n = 0;
-      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - 0x3f) < 30 && Math.abs(d[i + 1]! - 0xb3) < 30 && Math.abs(d[i + 2]! - 0x7f) < 30) n++;
+      for (let i = 0; i < d.length; i += 4)
+        if (
+          Math.abs(d[i]! - 0x3f) < 30 &&
+          Math.abs(d[i + 1]! - 0xb3) < 30 &&
+          Math.abs(d[i + 2]! - 0x7f) < 30
+        )
+          n++;
       return n;
     }, png.toString('base64'));
     expect(green).toBeGreaterThan(500);
@@ -106,7 +134,11 @@ describe('dashboard page in Chromium', () => {
   }, 30_000);
 
   it('serves the merged metrics and the API the page reads', async () => {
-    const get = (path: string) => fetch(new URL(path, dashboard.url)).then(async (r) => ({ status: r.status, text: await r.text() }));
+    const get = (path: string) =>
+      fetch(new URL(path, dashboard.url)).then(async (r) => ({
+        status: r.status,
+        text: await r.text(),
+      }));
     const metrics = await get('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.text.match(/^# TYPE istio_requests_total counter$/gm)?.length).toBe(1);

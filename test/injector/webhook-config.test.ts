@@ -166,11 +166,9 @@ describe('webhook caBundle bootstrap', () => {
 
 describe('namespace labels from the API', () => {
   it("reads a namespace's labels through client-node", async () => {
-    await kc
-      .makeApiClient(CoreV1Api)
-      .createNamespace({
-        body: { metadata: { name: 'bookinfo', labels: { 'istio-injection': 'enabled' } } },
-      });
+    await kc.makeApiClient(CoreV1Api).createNamespace({
+      body: { metadata: { name: 'bookinfo', labels: { 'istio-injection': 'enabled' } } },
+    });
     const labels = kubeNamespaceLabels(kc);
     expect(await labels('bookinfo')).toEqual({ 'istio-injection': 'enabled' });
     expect(await labels('default')).toEqual({});

@@ -10,7 +10,10 @@ import { startPilot, type RunningPilot } from '../../pilot/main.ts';
 import { startEchoServer, type EchoServer } from '../support/echo/echo-server.ts';
 import { ECHO_ALL_TO_V3, ECHO_ROUTES, echoWorkloadsYaml } from '../support/echo/mesh-yaml.ts';
 
-const CLIENT = join(process.env.PETREL_INTEROP_CACHE ?? join(homedir(), '.cache/petrel-interop'), 'bin/grpc-xds-client');
+const CLIENT = join(
+  process.env.PETREL_INTEROP_CACHE ?? join(homedir(), '.cache/petrel-interop'),
+  'bin/grpc-xds-client',
+);
 const TARGET = 'xds:///echo.default.svc.cluster.local:7070';
 let dir: string;
 let pilot: RunningPilot;
@@ -24,31 +27,62 @@ interface CallResult {
 
 function runClient(n: number, header?: string): Promise<Record<string, number>> {
   const bootstrap = JSON.stringify({
-    xds_servers: [{ server_uri: `127.0.0.1:${pilot.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-    node: { id: 'sidecar~127.0.0.1~go-client.default~default.svc.cluster.local', metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' }, locality: {} },
+    xds_servers: [
+      {
+        server_uri: `127.0.0.1:${pilot.xdsPort}`,
+        channel_creds: [{ type: 'insecure' }],
+        server_features: ['xds_v3'],
+      },
+    ],
+    node: {
+      id: 'sidecar~127.0.0.1~go-client.default~default.svc.cluster.local',
+      metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' },
+      locality: {},
+    },
   });
   const args = ['-target', TARGET, '-n', String(n), ...(header ? ['-header', header] : [])];
   return new Promise((resolve, reject) => {
-    execFile(CLIENT, args, { env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap }, timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`grpc-xds-client failed: ${err.message}\n${stderr}`));
-      const counts: Record<string, number> = {};
-      for (const line of stdout.trim().split('\n')) {
-        const r = JSON.parse(line) as CallResult;
-        const key = r.code === 0 ? r.server : `status:${r.code}`;
-        counts[key] = (counts[key] ?? 0) + 1;
-      }
-      resolve(counts);
-    });
+    execFile(
+      CLIENT,
+      args,
+      { env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: bootstrap }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`grpc-xds-client failed: ${err.message}\n${stderr}`));
+        const counts: Record<string, number> = {};
+        for (const line of stdout.trim().split('\n')) {
+          const r = JSON.parse(line) as CallResult;
+          const key = r.code === 0 ? r.server : `status:${r.code}`;
+          counts[key] = (counts[key] ?? 0) + 1;
+        }
+        resolve(counts);
+      },
+    );
   });
 }
 
 beforeAll(async () => {
-  if (!existsSync(CLIENT)) throw new Error(`${CLIENT} is missing: run test/interop/build-peers.sh (npm run test:interop does)`);
+  if (!existsSync(CLIENT))
+    throw new Error(
+      `${CLIENT} is missing: run test/interop/build-peers.sh (npm run test:interop does)`,
+    );
   dir = mkdtempSync(join(tmpdir(), 'petrel-interop-go-'));
   for (const v of ['v1', 'v2', 'v3']) backends.push(await startEchoServer(`echo-${v}`));
-  writeFileSync(join(dir, 'echo.yaml'), echoWorkloadsYaml('echo', 7070, backends.map((b, i) => ({ version: `v${i + 1}`, port: b.port }))));
+  writeFileSync(
+    join(dir, 'echo.yaml'),
+    echoWorkloadsYaml(
+      'echo',
+      7070,
+      backends.map((b, i) => ({ version: `v${i + 1}`, port: b.port })),
+    ),
+  );
   writeFileSync(join(dir, 'routes.yaml'), ECHO_ROUTES);
-  pilot = await startPilot({ configDir: dir, xdsPort: 0, monitoringPort: 0, debounceMs: 20, debounceMaxMs: 200 });
+  pilot = await startPilot({
+    configDir: dir,
+    xdsPort: 0,
+    monitoringPort: 0,
+    debounceMs: 20,
+    debounceMaxMs: 200,
+  });
 });
 
 afterAll(async () => {

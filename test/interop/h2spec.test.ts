@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyDataPlane } from '../../sidecar/proxy/data-plane.ts';
 import { h2Backend, type Backend } from '../sidecar/proxy/support/backends.ts';
-import { HTTP2_OPTIONS, httpListener, routeConfig, startProxy, staticCluster, toCluster, vhost } from '../sidecar/proxy/support/envoy.ts';
+import {
+  HTTP2_OPTIONS,
+  httpListener,
+  routeConfig,
+  startProxy,
+  staticCluster,
+  toCluster,
+  vhost,
+} from '../sidecar/proxy/support/envoy.ts';
 import { ensurePeer, peerCacheDir } from './support/peers.ts';
 
 /**
@@ -53,7 +61,9 @@ function runH2spec(): Promise<{ total: number; failed: string[] }> {
       }
       const failed: string[] = [];
       let total = 0;
-      for (const m of xml.matchAll(/<testcase package="([^"]*)" classname="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g)) {
+      for (const m of xml.matchAll(
+        /<testcase package="([^"]*)" classname="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g,
+      )) {
         total++;
         if (m[4]?.includes('<failure') || m[4]?.includes('<error')) failed.push(`${m[1]}: ${m[2]}`);
       }
@@ -72,13 +82,22 @@ beforeAll(async () => {
     clusters: [staticCluster('app', [['127.0.0.1', backend.port]], HTTP2_OPTIONS)],
     routes: [
       routeConfig('r', [
-        vhost('all', ['*'], [
-          { match: { path: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } },
-          toCluster('app'),
-        ]),
+        vhost(
+          'all',
+          ['*'],
+          [
+            {
+              match: { path: '/' },
+              direct_response: { status: 200, body: { inline_string: 'ok' } },
+            },
+            toCluster('app'),
+          ],
+        ),
       ]),
     ],
-    listeners: [httpListener('h2c', { rds: { route_config_name: 'r', config_source: { ads: {} } } })],
+    listeners: [
+      httpListener('h2c', { rds: { route_config_name: 'r', config_source: { ads: {} } } }),
+    ],
   });
   dp = proxy.dp;
   port = proxy.port();

@@ -111,7 +111,7 @@ describe('charts/base', () => {
       .filter(Boolean);
     expect(crds).toEqual(generated);
     expect(crds.map((c) => c.metadata.name)).toEqual(
-      KINDS.filter((k) => k.istio || k.group === "petrel.dev").map((k) => `${k.plural}.${k.group}`),
+      KINDS.filter((k) => k.istio || k.group === 'petrel.dev').map((k) => `${k.plural}.${k.group}`),
     );
   });
 

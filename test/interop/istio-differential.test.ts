@@ -115,20 +115,23 @@ describe.each(SCENARIOS)('scenario %s: Petrel serves what Istio serves', (scenar
   });
 
   /**
- * Differences that are not intended but not closed yet (test/interop/README.md,
- * "Differences found"): listener → destination Istio has and Petrel lacks.
- */
-const KNOWN_GAPS: Record<string, string[]> = {
-  virtualInbound: ['http inline:InboundPassthroughCluster'],
-};
+   * Differences that are not intended but not closed yet (test/interop/README.md,
+   * "Differences found"): listener → destination Istio has and Petrel lacks.
+   */
+  const KNOWN_GAPS: Record<string, string[]> = {
+    virtualInbound: ['http inline:InboundPassthroughCluster'],
+  };
 
-function withoutKnownGaps(view: Record<string, string[]>): Record<string, string[]> {
-  return Object.fromEntries(
-    Object.entries(view).map(([name, dests]) => [name, dests.filter((d) => !KNOWN_GAPS[name]?.includes(d))]),
-  );
-}
+  function withoutKnownGaps(view: Record<string, string[]>): Record<string, string[]> {
+    return Object.fromEntries(
+      Object.entries(view).map(([name, dests]) => [
+        name,
+        dests.filter((d) => !KNOWN_GAPS[name]?.includes(d)),
+      ]),
+    );
+  }
 
-describe('sidecar (Envoy)', () => {
+  describe('sidecar (Envoy)', () => {
     it('has the same clusters, with the same type, LB policy, circuit breakers and outlier detection', () => {
       // Istio saw the scenario's services (not only its fixed Passthrough/BlackHole clusters).
       expect(

@@ -24,8 +24,12 @@ function objects(yaml: string): KubernetesObject[] {
 
 function call(): Promise<string> {
   return new Promise((resolve) => {
-    client.Call({}, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, res?: { server: string }) =>
-      resolve(err ? `status:${err.code}` : res!.server),
+    client.Call(
+      {},
+      new grpc.Metadata(),
+      { deadline: Date.now() + 5000 },
+      (err: grpc.ServiceError | null, res?: { server: string }) =>
+        resolve(err ? `status:${err.code}` : res!.server),
     );
   });
 }
@@ -44,15 +48,39 @@ beforeAll(async () => {
   const kc = apiServer.kubeConfig();
   api = KubernetesObjectApi.makeApiClient(kc);
   for (const v of ['v1', 'v2', 'v3']) backends.push(await startEchoServer(`echo-${v}`));
-  const yaml = echoWorkloadsYaml('echo', 7070, backends.map((b, i) => ({ version: `v${i + 1}`, port: b.port })));
+  const yaml = echoWorkloadsYaml(
+    'echo',
+    7070,
+    backends.map((b, i) => ({ version: `v${i + 1}`, port: b.port })),
+  );
   for (const obj of [...objects(yaml), ...objects(ECHO_ROUTES)]) await api.create(obj);
-  pilot = await startPilot({ kube: true, kubeConfig: kc, xdsPort: 0, monitoringPort: 0, debounceMs: 20, debounceMaxMs: 200 });
+  pilot = await startPilot({
+    kube: true,
+    kubeConfig: kc,
+    xdsPort: 0,
+    monitoringPort: 0,
+    debounceMs: 20,
+    debounceMaxMs: 200,
+  });
   process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify({
-    xds_servers: [{ server_uri: `127.0.0.1:${pilot.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-    node: { id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local', metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' }, locality: {} },
+    xds_servers: [
+      {
+        server_uri: `127.0.0.1:${pilot.xdsPort}`,
+        channel_creds: [{ type: 'insecure' }],
+        server_features: ['xds_v3'],
+      },
+    ],
+    node: {
+      id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local',
+      metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' },
+      locality: {},
+    },
   });
   grpcXds.register();
-  client = new (loadEcho().Echo)('xds:///echo.default.svc.cluster.local:7070', grpc.credentials.createInsecure());
+  client = new (loadEcho().Echo)(
+    'xds:///echo.default.svc.cluster.local:7070',
+    grpc.credentials.createInsecure(),
+  );
 });
 
 afterAll(async () => {
@@ -70,18 +98,31 @@ describe('pilot --kube', () => {
 
   it('follows a VirtualService replaced through the API', async () => {
     const [next] = objects(ECHO_ALL_TO_V3);
-    const current = await api.read({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'echo', namespace: 'default' } });
-    await api.replace({ ...next!, metadata: { ...next!.metadata, resourceVersion: current.metadata?.resourceVersion } });
+    const current = await api.read({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'echo', namespace: 'default' },
+    });
+    await api.replace({
+      ...next!,
+      metadata: { ...next!.metadata, resourceVersion: current.metadata?.resourceVersion },
+    });
     const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && (await tally(5))['echo-v3'] !== 5) await new Promise((r) => setTimeout(r, 20));
+    while (Date.now() < deadline && (await tally(5))['echo-v3'] !== 5)
+      await new Promise((r) => setTimeout(r, 20));
     expect(await tally(30)).toEqual({ 'echo-v3': 30 });
   });
 
   it('follows an endpoint removed through the API', async () => {
-    await api.delete({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'echo-v3', namespace: 'default' } });
+    await api.delete({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'echo-v3', namespace: 'default' },
+    });
     const deadline = Date.now() + 3000;
     let last = '';
-    while (Date.now() < deadline && (last = await call()) === 'echo-v3') await new Promise((r) => setTimeout(r, 20));
+    while (Date.now() < deadline && (last = await call()) === 'echo-v3')
+      await new Promise((r) => setTimeout(r, 20));
     // v3 has no endpoints left: gRPC reports UNAVAILABLE (14) rather than reaching a deleted backend.
     expect(last).toBe('status:14');
   });

@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPilot, type RunningPilot } from '../../pilot/main.ts';
 import { loadEcho, startEchoServer, type EchoServer } from '../support/echo/echo-server.ts';
-import { ECHO_ROUTES, ECHO_ALL_TO_V3, ECHO_INVALID_WEIGHT, echoWorkloadsYaml } from '../support/echo/mesh-yaml.ts';
+import {
+  ECHO_ROUTES,
+  ECHO_ALL_TO_V3,
+  ECHO_INVALID_WEIGHT,
+  echoWorkloadsYaml,
+} from '../support/echo/mesh-yaml.ts';
 
 const TARGET = 'xds:///echo.default.svc.cluster.local:7070';
 let dir: string;
@@ -25,13 +30,20 @@ function call(metadata: Record<string, string> = {}): Promise<{ server?: string;
   const md = new grpc.Metadata();
   for (const [k, v] of Object.entries(metadata)) md.set(k, v);
   return new Promise((resolve) => {
-    client.Call({}, md, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, res?: { server: string }) =>
-      resolve(err ? { code: err.code } : { server: res!.server, code: 0 }),
+    client.Call(
+      {},
+      md,
+      { deadline: Date.now() + 5000 },
+      (err: grpc.ServiceError | null, res?: { server: string }) =>
+        resolve(err ? { code: err.code } : { server: res!.server, code: 0 }),
     );
   });
 }
 
-async function tally(n: number, metadata: Record<string, string> = {}): Promise<Record<string, number>> {
+async function tally(
+  n: number,
+  metadata: Record<string, string> = {},
+): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
     const r = await call(metadata);
@@ -51,16 +63,39 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number): Pro
   throw new Error(`condition not met within ${timeoutMs} ms`);
 }
 
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'petrel-e2e-'));
   for (const v of ['v1', 'v2', 'v3']) backends.push(await startEchoServer(`echo-${v}`));
-  writeFileSync(join(dir, 'echo.yaml'), echoWorkloadsYaml('echo', 7070, backends.map((b, i) => ({ version: `v${i + 1}`, port: b.port }))));
+  writeFileSync(
+    join(dir, 'echo.yaml'),
+    echoWorkloadsYaml(
+      'echo',
+      7070,
+      backends.map((b, i) => ({ version: `v${i + 1}`, port: b.port })),
+    ),
+  );
   writeRoutes(ECHO_ROUTES);
-  pilot = await startPilot({ configDir: dir, xdsPort: 0, monitoringPort: 0, host: '127.0.0.1', debounceMs: 20, debounceMaxMs: 200 });
+  pilot = await startPilot({
+    configDir: dir,
+    xdsPort: 0,
+    monitoringPort: 0,
+    host: '127.0.0.1',
+    debounceMs: 20,
+    debounceMaxMs: 200,
+  });
   process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify({
-    xds_servers: [{ server_uri: `127.0.0.1:${pilot.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-    node: { id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local', metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' }, locality: {} },
+    xds_servers: [
+      {
+        server_uri: `127.0.0.1:${pilot.xdsPort}`,
+        channel_creds: [{ type: 'insecure' }],
+        server_features: ['xds_v3'],
+      },
+    ],
+    node: {
+      id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local',
+      metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' },
+      locality: {},
+    },
   });
   grpcXds.register();
   client = new (loadEcho().Echo)(TARGET, grpc.credentials.createInsecure());
@@ -111,6 +146,8 @@ describe('proxyless gRPC through pilot-served xDS', () => {
     writeRoutes(ECHO_INVALID_WEIGHT);
     await new Promise((r) => setTimeout(r, 400));
     expect(await tally(20)).toEqual({ 'echo-v3': 20 });
-    expect(pilot.diagnostics().some((d) => d.includes('spec.http[0].route[0].weight: must be 0..100'))).toBe(true);
+    expect(
+      pilot.diagnostics().some((d) => d.includes('spec.http[0].route[0].weight: must be 0..100')),
+    ).toBe(true);
   });
 });

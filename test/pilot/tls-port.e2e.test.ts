@@ -73,7 +73,13 @@ describe("pilot's TLS port", () => {
       xdsAddress: `127.0.0.1:${pilot.xdsTlsPort}`,
       credentials: grpc.credentials.createSsl(Buffer.from(pilot.rootCertPem!)),
       dataPlane,
-      identity: { role: 'sidecar', podName: 'reviews-v1', namespace: 'default', ips: ['127.0.1.3'], labels: { app: 'reviews', version: 'v1' } },
+      identity: {
+        role: 'sidecar',
+        podName: 'reviews-v1',
+        namespace: 'default',
+        ips: ['127.0.1.3'],
+        labels: { app: 'reviews', version: 'v1' },
+      },
       adminPort: 0,
       statusPort: 0,
       healthPort: 0,
@@ -82,7 +88,8 @@ describe("pilot's TLS port", () => {
       exit: () => {},
     });
     const deadline = Date.now() + 10_000;
-    while (!agent.readiness.check().ready && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!agent.readiness.check().ready && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     expect(agent.readiness.check().ready).toBe(true);
     expect(dataPlane.names('type.googleapis.com/envoy.config.cluster.v3.Cluster')).toContain(
       'outbound|9080|v2|reviews.default.svc.cluster.local',

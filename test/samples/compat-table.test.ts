@@ -17,12 +17,22 @@ describe('README Istio compatibility table', () => {
     if (process.env.UPDATE_README === '1') writeFileSync(README, withTable(readme, table));
     const current = readmeTable(readFileSync(README, 'utf8'));
     expect(current, 'README has no compatibility table markers').toBeDefined();
-    expect(current, 'the README table is out of date: UPDATE_README=1 npx vitest run test/samples/compat-table.test.ts').toBe(table);
+    expect(
+      current,
+      'the README table is out of date: UPDATE_README=1 npx vitest run test/samples/compat-table.test.ts',
+    ).toBe(table);
   });
 
   it('covers every kind and every unsupported field', () => {
     const kinds = new Set(rows.map((r) => r.kind));
-    for (const k of ['VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'Sidecar', 'PeerAuthentication'])
+    for (const k of [
+      'VirtualService',
+      'DestinationRule',
+      'Gateway',
+      'ServiceEntry',
+      'Sidecar',
+      'PeerAuthentication',
+    ])
       expect(kinds).toContain(k);
     for (const [kind, paths] of Object.entries(UNSUPPORTED_FIELDS)) {
       for (const p of paths) {
@@ -32,7 +42,9 @@ describe('README Istio compatibility table', () => {
           (r) =>
             r.kind === kind &&
             r.status !== 'yes' &&
-            (r.field === 'spec' || field === bare(r.field) || field.startsWith(`${bare(r.field)}.`)),
+            (r.field === 'spec' ||
+              field === bare(r.field) ||
+              field.startsWith(`${bare(r.field)}.`)),
         );
         expect(covered, `${kind} ${p}`).toBe(true);
       }
@@ -40,7 +52,8 @@ describe('README Istio compatibility table', () => {
   });
 
   it('marks the Sidecar fields petrel local relies on as supported', () => {
-    const status = (field: string) => rows.find((r) => r.kind === 'Sidecar' && r.field === field)?.status;
+    const status = (field: string) =>
+      rows.find((r) => r.kind === 'Sidecar' && r.field === field)?.status;
     expect(status('ingress[].port')).toBe('yes');
     expect(status('ingress[].defaultEndpoint')).toBe('yes');
     expect(status('ingress[].captureMode')).toBe('yes');

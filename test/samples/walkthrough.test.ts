@@ -35,7 +35,11 @@ describe('samples', () => {
 
   it('the README walkthrough applies every step file', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const walkthrough = readme.slice(readme.indexOf('## Walkthrough'), readme.indexOf('## Istio compatibility'));
-    for (const file of files('samples/walkthrough')) expect(walkthrough).toContain(`cp ${file} samples/mesh/`);
+    const walkthrough = readme.slice(
+      readme.indexOf('## Walkthrough'),
+      readme.indexOf('## Istio compatibility'),
+    );
+    for (const file of files('samples/walkthrough'))
+      expect(walkthrough).toContain(`cp ${file} samples/mesh/`);
   });
 });

@@ -61,7 +61,11 @@ const ROUTES = `
       headers: { response: { set: { x-mesh: petrel } } }
 `;
 
-async function tally(n: number, path = '/', headers: Record<string, string> = {}): Promise<Record<string, number>> {
+async function tally(
+  n: number,
+  path = '/',
+  headers: Record<string, string> = {},
+): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
     const r = await send(`http://127.0.0.1:${gatewayPort}${path}`, { headers });
@@ -75,14 +79,33 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'petrel-gw-e2e-'));
   gatewayPort = await freePort();
   for (const v of ['v1', 'v2']) backends.push(await httpBackend(`web-${v}`));
-  writeFileSync(join(dir, 'web.yaml'), httpWorkloadsYaml('web', 8000, backends.map((b, i) => ({ version: `v${i + 1}`, port: b.port }))));
+  writeFileSync(
+    join(dir, 'web.yaml'),
+    httpWorkloadsYaml(
+      'web',
+      8000,
+      backends.map((b, i) => ({ version: `v${i + 1}`, port: b.port })),
+    ),
+  );
   writeFileSync(join(dir, 'gateway.yaml'), gatewayYaml(ROUTES));
-  pilot = await startPilot({ configDir: dir, xdsPort: 0, monitoringPort: 0, debounceMs: 20, debounceMaxMs: 200 });
+  pilot = await startPilot({
+    configDir: dir,
+    xdsPort: 0,
+    monitoringPort: 0,
+    debounceMs: 20,
+    debounceMaxMs: 200,
+  });
   dataPlane = new ProxyDataPlane();
   agent = await startAgent({
     xdsAddress: `127.0.0.1:${pilot.xdsPort}`,
     dataPlane,
-    identity: { role: 'router', podName: 'gw-1', namespace: 'default', ips: ['127.0.0.1'], labels: { istio: 'ingressgateway' } },
+    identity: {
+      role: 'router',
+      podName: 'gw-1',
+      namespace: 'default',
+      ips: ['127.0.0.1'],
+      labels: { istio: 'ingressgateway' },
+    },
     adminPort: 0,
     statusPort: 0,
     healthPort: 0,
@@ -91,8 +114,9 @@ beforeAll(async () => {
     exit: () => {},
   });
   const deadline = Date.now() + 10_000;
-  while (!agent.readiness.check().ready && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  expect(agent.readiness.check()).toEqual({ ready: true, reason: "" });
+  while (!agent.readiness.check().ready && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  expect(agent.readiness.check()).toEqual({ ready: true, reason: '' });
 });
 
 afterAll(async () => {
@@ -130,9 +154,13 @@ describe("Petrel's gateway configured by pilot", () => {
   });
 
   it('follows an edit of the YAML within a second', async () => {
-    writeFileSync(join(dir, 'gateway.yaml'), gatewayYaml(`    - route: [{ destination: { host: web, subset: v2 } }]\n`));
+    writeFileSync(
+      join(dir, 'gateway.yaml'),
+      gatewayYaml(`    - route: [{ destination: { host: web, subset: v2 } }]\n`),
+    );
     const start = Date.now();
-    while (Date.now() - start < 1000 && (await tally(5))['web-v2'] !== 5) await new Promise((r) => setTimeout(r, 20));
+    while (Date.now() - start < 1000 && (await tally(5))['web-v2'] !== 5)
+      await new Promise((r) => setTimeout(r, 20));
     expect(Date.now() - start).toBeLessThan(1000);
     expect(await tally(40)).toEqual({ 'web-v2': 40 });
   });

@@ -1,14 +1,35 @@
 // networking.istio.io DestinationRule.
 import { z } from 'zod';
-import { PortSelector, WorkloadSelector, duration, enumOf, exportTo, int, labels } from '../schema-kit.ts';
+import {
+  PortSelector,
+  WorkloadSelector,
+  duration,
+  enumOf,
+  exportTo,
+  int,
+  labels,
+} from '../schema-kit.ts';
 
 export const LoadBalancerSettings = z
   .strictObject({
-    simple: enumOf(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST']).optional(),
+    simple: enumOf([
+      'UNSPECIFIED',
+      'LEAST_CONN',
+      'RANDOM',
+      'PASSTHROUGH',
+      'ROUND_ROBIN',
+      'LEAST_REQUEST',
+    ]).optional(),
     consistentHash: z
       .strictObject({
         httpHeaderName: z.string().optional(),
-        httpCookie: z.strictObject({ name: z.string().min(1), path: z.string().optional(), ttl: duration(0).optional() }).optional(),
+        httpCookie: z
+          .strictObject({
+            name: z.string().min(1),
+            path: z.string().optional(),
+            ttl: duration(0).optional(),
+          })
+          .optional(),
         useSourceIp: z.boolean().optional(),
         httpQueryParameterName: z.string().optional(),
         ringHash: z.strictObject({ minimumRingSize: int(0, 8_388_608).optional() }).optional(),
@@ -16,21 +37,35 @@ export const LoadBalancerSettings = z
         minimumRingSize: int(0, 8_388_608).optional(),
       })
       .refine(
-        (h) => [h.httpHeaderName, h.httpCookie, h.useSourceIp, h.httpQueryParameterName].filter((v) => v !== undefined).length === 1,
-        { message: 'must set exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName' },
+        (h) =>
+          [h.httpHeaderName, h.httpCookie, h.useSourceIp, h.httpQueryParameterName].filter(
+            (v) => v !== undefined,
+          ).length === 1,
+        {
+          message:
+            'must set exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName',
+        },
       )
       .optional(),
     localityLbSetting: z.record(z.string(), z.unknown()).optional(),
     warmupDurationSecs: duration().optional(),
   })
-  .refine((lb) => !(lb.simple && lb.consistentHash), { message: 'must set only one of simple, consistentHash' });
+  .refine((lb) => !(lb.simple && lb.consistentHash), {
+    message: 'must set only one of simple, consistentHash',
+  });
 
 export const ConnectionPoolSettings = z.strictObject({
   tcp: z
     .strictObject({
       maxConnections: int(0, 2_147_483_647).optional(),
       connectTimeout: duration().optional(),
-      tcpKeepalive: z.strictObject({ probes: int().optional(), time: duration().optional(), interval: duration().optional() }).optional(),
+      tcpKeepalive: z
+        .strictObject({
+          probes: int().optional(),
+          time: duration().optional(),
+          interval: duration().optional(),
+        })
+        .optional(),
       maxConnectionDuration: duration().optional(),
       idleTimeout: duration().optional(),
     })
@@ -88,7 +123,9 @@ export const TrafficPolicy = z.strictObject({
 });
 
 export const Subset = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/, 'must be a DNS-1123-like label'),
+  name: z
+    .string()
+    .regex(/^[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/, 'must be a DNS-1123-like label'),
   labels: labels().optional(),
   trafficPolicy: TrafficPolicy.optional(),
 });
@@ -104,7 +141,12 @@ export const DestinationRuleSpec = z
   .superRefine((spec, ctx) => {
     const seen = new Set<string>();
     spec.subsets?.forEach((s, i) => {
-      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['subsets', i, 'name'], message: `duplicate subset name "${s.name}"` });
+      if (seen.has(s.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['subsets', i, 'name'],
+          message: `duplicate subset name "${s.name}"`,
+        });
       seen.add(s.name);
     });
   });

@@ -2,11 +2,30 @@
 import { z } from 'zod';
 import { enumOf, int, labels, port } from '../schema-kit.ts';
 
-export const PROTOCOLS = ['HTTP', 'HTTPS', 'GRPC', 'GRPC-WEB', 'HTTP2', 'MONGO', 'TCP', 'TLS', 'UDP', 'REDIS', 'MYSQL'] as const;
+export const PROTOCOLS = [
+  'HTTP',
+  'HTTPS',
+  'GRPC',
+  'GRPC-WEB',
+  'HTTP2',
+  'MONGO',
+  'TCP',
+  'TLS',
+  'UDP',
+  'REDIS',
+  'MYSQL',
+] as const;
 
 export const ServerTLSSettings = z.strictObject({
   httpsRedirect: z.boolean().optional(),
-  mode: enumOf(['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL']).optional(),
+  mode: enumOf([
+    'PASSTHROUGH',
+    'SIMPLE',
+    'MUTUAL',
+    'AUTO_PASSTHROUGH',
+    'ISTIO_MUTUAL',
+    'OPTIONAL_MUTUAL',
+  ]).optional(),
   serverCertificate: z.string().optional(),
   privateKey: z.string().optional(),
   caCertificates: z.string().optional(),
@@ -24,7 +43,12 @@ export const ServerTLSSettings = z.strictObject({
 export const Server = z.strictObject({
   port: z.strictObject({
     number: port(),
-    protocol: z.string().refine((p) => (PROTOCOLS as readonly string[]).includes(p.toUpperCase()), `must be one of ${PROTOCOLS.join(', ')}`),
+    protocol: z
+      .string()
+      .refine(
+        (p) => (PROTOCOLS as readonly string[]).includes(p.toUpperCase()),
+        `must be one of ${PROTOCOLS.join(', ')}`,
+      ),
     name: z.string().optional(),
     targetPort: int(1, 65535).optional(),
   }),

@@ -34,11 +34,20 @@ export const ServiceEntrySpec = z
   .superRefine((spec, ctx) => {
     if ((spec.resolution ?? 'NONE') === 'STATIC' && !spec.workloadSelector) {
       spec.endpoints?.forEach((e, i) => {
-        if (!e.address) ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'address'], message: 'is required with resolution STATIC' });
+        if (!e.address)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['endpoints', i, 'address'],
+            message: 'is required with resolution STATIC',
+          });
       });
     }
     if (spec.endpoints && spec.workloadSelector) {
-      ctx.addIssue({ code: 'custom', path: ['workloadSelector'], message: 'cannot be set together with endpoints' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workloadSelector'],
+        message: 'cannot be set together with endpoints',
+      });
     }
   });
 

@@ -2,7 +2,12 @@
 import { z } from 'zod';
 import { WorkloadSelector, enumOf, port } from '../schema-kit.ts';
 
-const SidecarPort = z.strictObject({ number: port(), protocol: z.string().optional(), name: z.string().optional(), targetPort: port().optional() });
+const SidecarPort = z.strictObject({
+  number: port(),
+  protocol: z.string().optional(),
+  name: z.string().optional(),
+  targetPort: port().optional(),
+});
 
 export const SidecarSpec = z.strictObject({
   workloadSelector: WorkloadSelector.optional(),
@@ -32,13 +37,18 @@ export const SidecarSpec = z.strictObject({
         port: SidecarPort.optional(),
         bind: z.string().optional(),
         captureMode: enumOf(['DEFAULT', 'IPTABLES', 'NONE']).optional(),
-        hosts: z.array(z.string().regex(/^[^/]+\/[^/]+$/, 'must be "namespace/dnsName"')).min(1, 'must list at least one host'),
+        hosts: z
+          .array(z.string().regex(/^[^/]+\/[^/]+$/, 'must be "namespace/dnsName"'))
+          .min(1, 'must list at least one host'),
       }),
     )
     .optional(),
   inboundConnectionPool: z.record(z.string(), z.unknown()).optional(),
   outboundTrafficPolicy: z
-    .strictObject({ mode: enumOf(['REGISTRY_ONLY', 'ALLOW_ANY']).optional(), egressProxy: z.record(z.string(), z.unknown()).optional() })
+    .strictObject({
+      mode: enumOf(['REGISTRY_ONLY', 'ALLOW_ANY']).optional(),
+      egressProxy: z.record(z.string(), z.unknown()).optional(),
+    })
     .optional(),
 });
 

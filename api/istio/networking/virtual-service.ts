@@ -1,6 +1,17 @@
 // networking.istio.io VirtualService, as Istio's API documents it.
 import { z } from 'zod';
-import { Percent, PortSelector, StringMatch, duration, enumOf, exportTo, int, labels, port, regex } from '../schema-kit.ts';
+import {
+  Percent,
+  PortSelector,
+  StringMatch,
+  duration,
+  enumOf,
+  exportTo,
+  int,
+  labels,
+  port,
+  regex,
+} from '../schema-kit.ts';
 
 export const Destination = z.strictObject({
   host: z.string().min(1, 'must not be empty'),
@@ -13,7 +24,10 @@ const HeaderOperations = z.strictObject({
   add: z.record(z.string(), z.string()).optional(),
   remove: z.array(z.string()).optional(),
 });
-export const Headers = z.strictObject({ request: HeaderOperations.optional(), response: HeaderOperations.optional() });
+export const Headers = z.strictObject({
+  request: HeaderOperations.optional(),
+  response: HeaderOperations.optional(),
+});
 
 export const HTTPMatchRequest = z.strictObject({
   name: z.string().optional(),
@@ -81,9 +95,12 @@ export const HTTPFaultInjection = z.strictObject({
       http2Error: z.string().optional(),
       percentage: Percent.optional(),
     })
-    .refine((a) => [a.httpStatus, a.grpcStatus, a.http2Error].filter((v) => v !== undefined).length === 1, {
-      message: 'must set exactly one of httpStatus, grpcStatus, http2Error',
-    })
+    .refine(
+      (a) => [a.httpStatus, a.grpcStatus, a.http2Error].filter((v) => v !== undefined).length === 1,
+      {
+        message: 'must set exactly one of httpStatus, grpcStatus, http2Error',
+      },
+    )
     .optional(),
 });
 
@@ -98,31 +115,53 @@ export const CorsPolicy = z.strictObject({
   unmatchedPreflights: enumOf(['UNSPECIFIED', 'FORWARD', 'IGNORE']).optional(),
 });
 
-export const HTTPMirrorPolicy = z.strictObject({ destination: Destination, percentage: Percent.optional() });
-
-export const HTTPRoute = z.strictObject({
-  name: z.string().optional(),
-  match: z.array(HTTPMatchRequest).optional(),
-  route: z.array(HTTPRouteDestination).optional(),
-  redirect: HTTPRedirect.optional(),
-  directResponse: HTTPDirectResponse.optional(),
-  delegate: z.strictObject({ name: z.string(), namespace: z.string().optional() }).optional(),
-  rewrite: HTTPRewrite.optional(),
-  timeout: duration(0).optional(),
-  retries: HTTPRetry.optional(),
-  fault: HTTPFaultInjection.optional(),
-  mirror: Destination.optional(),
-  mirrors: z.array(HTTPMirrorPolicy).optional(),
-  mirrorPercentage: Percent.optional(),
-  mirrorPercent: int(0, 100).optional(),
-  corsPolicy: CorsPolicy.optional(),
-  headers: Headers.optional(),
-}).superRefine((r, ctx) => {
-  const actions = (['route', 'redirect', 'directResponse', 'delegate'] as const).filter((k) => r[k] !== undefined);
-  if (actions.length === 0) ctx.addIssue({ code: 'custom', path: [], message: 'must set one of route, redirect, directResponse, delegate' });
-  if (actions.length > 1) ctx.addIssue({ code: 'custom', path: [actions[1]!], message: `cannot be set together with ${actions[0]}` });
-  if (r.mirror && r.mirrors) ctx.addIssue({ code: 'custom', path: ['mirrors'], message: 'cannot be set together with mirror' });
+export const HTTPMirrorPolicy = z.strictObject({
+  destination: Destination,
+  percentage: Percent.optional(),
 });
+
+export const HTTPRoute = z
+  .strictObject({
+    name: z.string().optional(),
+    match: z.array(HTTPMatchRequest).optional(),
+    route: z.array(HTTPRouteDestination).optional(),
+    redirect: HTTPRedirect.optional(),
+    directResponse: HTTPDirectResponse.optional(),
+    delegate: z.strictObject({ name: z.string(), namespace: z.string().optional() }).optional(),
+    rewrite: HTTPRewrite.optional(),
+    timeout: duration(0).optional(),
+    retries: HTTPRetry.optional(),
+    fault: HTTPFaultInjection.optional(),
+    mirror: Destination.optional(),
+    mirrors: z.array(HTTPMirrorPolicy).optional(),
+    mirrorPercentage: Percent.optional(),
+    mirrorPercent: int(0, 100).optional(),
+    corsPolicy: CorsPolicy.optional(),
+    headers: Headers.optional(),
+  })
+  .superRefine((r, ctx) => {
+    const actions = (['route', 'redirect', 'directResponse', 'delegate'] as const).filter(
+      (k) => r[k] !== undefined,
+    );
+    if (actions.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'must set one of route, redirect, directResponse, delegate',
+      });
+    if (actions.length > 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: [actions[1]!],
+        message: `cannot be set together with ${actions[0]}`,
+      });
+    if (r.mirror && r.mirrors)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mirrors'],
+        message: 'cannot be set together with mirror',
+      });
+  });
 
 const L4Match = {
   destinationSubnets: z.array(z.string()).optional(),
@@ -132,10 +171,20 @@ const L4Match = {
   sourceNamespace: z.string().optional(),
 };
 
-export const RouteDestination = z.strictObject({ destination: Destination, weight: int(0, 100).optional() });
+export const RouteDestination = z.strictObject({
+  destination: Destination,
+  weight: int(0, 100).optional(),
+});
 
 export const TLSRoute = z.strictObject({
-  match: z.array(z.strictObject({ sniHosts: z.array(z.string()).min(1, 'must list at least one SNI host'), ...L4Match })).min(1, 'must have at least one match'),
+  match: z
+    .array(
+      z.strictObject({
+        sniHosts: z.array(z.string()).min(1, 'must list at least one SNI host'),
+        ...L4Match,
+      }),
+    )
+    .min(1, 'must have at least one match'),
   route: z.array(RouteDestination).min(1, 'must have at least one destination'),
 });
 

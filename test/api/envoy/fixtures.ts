@@ -29,14 +29,23 @@ export function outboundListener(): EnvoyResource {
     traffic_direction: 'OUTBOUND',
     bind_to_port: { value: false },
     listener_filters: [
-      { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': typeUrlOf(TypeName.TlsInspector) } },
-      { name: 'envoy.filters.listener.http_inspector', typed_config: { '@type': typeUrlOf(TypeName.HttpInspector) } },
+      {
+        name: 'envoy.filters.listener.tls_inspector',
+        typed_config: { '@type': typeUrlOf(TypeName.TlsInspector) },
+      },
+      {
+        name: 'envoy.filters.listener.http_inspector',
+        typed_config: { '@type': typeUrlOf(TypeName.HttpInspector) },
+      },
     ],
     listener_filters_timeout: '0s',
     continue_on_listener_filters_timeout: true,
     filter_chains: [
       {
-        filter_chain_match: { transport_protocol: 'raw_buffer', application_protocols: ['http/1.1', 'h2c'] },
+        filter_chain_match: {
+          transport_protocol: 'raw_buffer',
+          application_protocols: ['http/1.1', 'h2c'],
+        },
         filters: [
           {
             name: 'envoy.filters.network.http_connection_manager',
@@ -45,11 +54,27 @@ export function outboundListener(): EnvoyResource {
               stat_prefix: 'outbound_0.0.0.0_9080',
               rds: { config_source: adsSource, route_config_name: '9080' },
               http_filters: [
-                { name: 'envoy.filters.http.fault', typed_config: { '@type': typeUrlOf(TypeName.Fault) } },
-                { name: 'envoy.filters.http.cors', typed_config: { '@type': typeUrlOf(TypeName.Cors) } },
-                { name: 'envoy.filters.http.router', typed_config: { '@type': typeUrlOf(TypeName.Router), suppress_envoy_headers: true } },
+                {
+                  name: 'envoy.filters.http.fault',
+                  typed_config: { '@type': typeUrlOf(TypeName.Fault) },
+                },
+                {
+                  name: 'envoy.filters.http.cors',
+                  typed_config: { '@type': typeUrlOf(TypeName.Cors) },
+                },
+                {
+                  name: 'envoy.filters.http.router',
+                  typed_config: {
+                    '@type': typeUrlOf(TypeName.Router),
+                    suppress_envoy_headers: true,
+                  },
+                },
               ],
-              tracing: { client_sampling: { value: 100 }, random_sampling: { value: 1 }, overall_sampling: { value: 100 } },
+              tracing: {
+                client_sampling: { value: 100 },
+                random_sampling: { value: 1 },
+                overall_sampling: { value: 100 },
+              },
               use_remote_address: { value: false },
               stream_idle_timeout: '0s',
               access_log: [
@@ -58,7 +83,12 @@ export function outboundListener(): EnvoyResource {
                   typed_config: {
                     '@type': typeUrlOf(TypeName.FileAccessLog),
                     path: '/dev/stdout',
-                    log_format: { text_format_source: { inline_string: '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%"\n' } },
+                    log_format: {
+                      text_format_source: {
+                        inline_string:
+                          '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%"\n',
+                      },
+                    },
                   },
                 },
               ],
@@ -87,15 +117,42 @@ export function edsCluster(): EnvoyResource {
     lb_policy: 'LEAST_REQUEST',
     least_request_lb_config: { choice_count: { value: 2 } },
     circuit_breakers: {
-      thresholds: [{ max_connections: { value: 4294967295 }, max_pending_requests: { value: 4294967295 }, max_requests: { value: 4294967295 }, max_retries: { value: 4294967295 }, track_remaining: true }],
+      thresholds: [
+        {
+          max_connections: { value: 4294967295 },
+          max_pending_requests: { value: 4294967295 },
+          max_requests: { value: 4294967295 },
+          max_retries: { value: 4294967295 },
+          track_remaining: true,
+        },
+      ],
     },
-    outlier_detection: { consecutive_5xx: { value: 5 }, interval: '10s', base_ejection_time: '30s', max_ejection_percent: { value: 100 }, enforcing_consecutive_5xx: { value: 100 } },
+    outlier_detection: {
+      consecutive_5xx: { value: 5 },
+      interval: '10s',
+      base_ejection_time: '30s',
+      max_ejection_percent: { value: 100 },
+      enforcing_consecutive_5xx: { value: 100 },
+    },
     common_lb_config: { locality_weighted_lb_config: {} },
-    metadata: { filter_metadata: { istio: { services: [{ host: 'reviews.default.svc.cluster.local', name: 'reviews', namespace: 'default' }], subset: 'v1', default_original_port: 9080 } } },
+    metadata: {
+      filter_metadata: {
+        istio: {
+          services: [
+            { host: 'reviews.default.svc.cluster.local', name: 'reviews', namespace: 'default' },
+          ],
+          subset: 'v1',
+          default_original_port: 9080,
+        },
+      },
+    },
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': typeUrlOf(TypeName.HttpProtocolOptions),
-        common_http_protocol_options: { idle_timeout: '3600s', max_requests_per_connection: { value: 1024 } },
+        common_http_protocol_options: {
+          idle_timeout: '3600s',
+          max_requests_per_connection: { value: 1024 },
+        },
         use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
       },
     },
@@ -107,7 +164,12 @@ export function edsCluster(): EnvoyResource {
           tls_certificate_sds_secret_configs: [{ name: 'default', sds_config: sdsSource }],
           combined_validation_context: {
             default_validation_context: {
-              match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: 'spiffe://cluster.local/ns/default/sa/bookinfo-reviews' } }],
+              match_typed_subject_alt_names: [
+                {
+                  san_type: 'URI',
+                  matcher: { exact: 'spiffe://cluster.local/ns/default/sa/bookinfo-reviews' },
+                },
+              ],
             },
             validation_context_sds_secret_config: { name: 'ROOTCA', sds_config: sdsSource },
           },
@@ -131,14 +193,29 @@ export function dnsCluster(): EnvoyResource {
     respect_dns_ttl: true,
     load_assignment: {
       cluster_name: 'outbound|443||api.example.com',
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 'api.example.com', port_value: 443 } } } }] }],
+      endpoints: [
+        {
+          lb_endpoints: [
+            {
+              endpoint: {
+                address: { socket_address: { address: 'api.example.com', port_value: 443 } },
+              },
+            },
+          ],
+        },
+      ],
     },
     load_balancing_policy: {
       policies: [
         {
           typed_extension_config: {
             name: 'envoy.load_balancing_policies.ring_hash',
-            typed_config: { '@type': typeUrlOf(TypeName.RingHash), hash_function: 'MURMUR_HASH_2', minimum_ring_size: { value: 1024 }, maximum_ring_size: { value: 8388608 } },
+            typed_config: {
+              '@type': typeUrlOf(TypeName.RingHash),
+              hash_function: 'MURMUR_HASH_2',
+              minimum_ring_size: { value: 1024 },
+              maximum_ring_size: { value: 8388608 },
+            },
           },
         },
       ],
@@ -158,16 +235,26 @@ export function routeConfiguration(): EnvoyResource {
         routes: [
           {
             name: 'jason',
-            match: { prefix: '/', headers: [{ name: 'end-user', string_match: { exact: 'jason' } }] },
+            match: {
+              prefix: '/',
+              headers: [{ name: 'end-user', string_match: { exact: 'jason' } }],
+            },
             route: {
               cluster: V2,
               timeout: '0s',
               max_grpc_timeout: '0s',
               retry_policy: {
-                retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+                retry_on:
+                  'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
                 num_retries: { value: 2 },
                 retry_host_predicate: [
-                  { name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' } },
+                  {
+                    name: 'envoy.retry_host_predicates.previous_hosts',
+                    typed_config: {
+                      '@type':
+                        'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
+                    },
+                  },
                 ],
                 host_selection_retry_max_attempts: 5,
               },
@@ -178,20 +265,41 @@ export function routeConfiguration(): EnvoyResource {
             name: 'split',
             match: { safe_regex: { regex: '^/api/v[0-9]+/.*' } },
             route: {
-              weighted_clusters: { clusters: [{ name: V1, weight: { value: 90 } }, { name: V3, weight: { value: 10 } }] },
+              weighted_clusters: {
+                clusters: [
+                  { name: V1, weight: { value: 90 } },
+                  { name: V3, weight: { value: 10 } },
+                ],
+              },
               timeout: '1.500s',
             },
             typed_per_filter_config: {
               'envoy.filters.http.fault': {
                 '@type': typeUrlOf(TypeName.Fault),
-                delay: { fixed_delay: '5s', percentage: { numerator: 1000, denominator: 'TEN_THOUSAND' } },
+                delay: {
+                  fixed_delay: '5s',
+                  percentage: { numerator: 1000, denominator: 'TEN_THOUSAND' },
+                },
                 abort: { http_status: 503, percentage: { numerator: 5 } },
               },
             },
-            request_headers_to_add: [{ header: { key: 'x-petrel', value: 'split' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
+            request_headers_to_add: [
+              {
+                header: { key: 'x-petrel', value: 'split' },
+                append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+              },
+            ],
           },
-          { name: 'moved', match: { path: '/old' }, redirect: { path_redirect: '/new', response_code: 'PERMANENT_REDIRECT' } },
-          { name: 'ping', match: { prefix: '/ping' }, direct_response: { status: 200, body: { inline_string: 'pong' } } },
+          {
+            name: 'moved',
+            match: { path: '/old' },
+            redirect: { path_redirect: '/new', response_code: 'PERMANENT_REDIRECT' },
+          },
+          {
+            name: 'ping',
+            match: { prefix: '/ping' },
+            direct_response: { status: 200, body: { inline_string: 'pong' } },
+          },
         ],
         typed_per_filter_config: {
           'envoy.filters.http.cors': {
@@ -207,7 +315,13 @@ export function routeConfiguration(): EnvoyResource {
       {
         name: 'allow_any',
         domains: ['*'],
-        routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: 'PassthroughCluster', timeout: '0s', max_grpc_timeout: '0s' } }],
+        routes: [
+          {
+            name: 'allow_any',
+            match: { prefix: '/' },
+            route: { cluster: 'PassthroughCluster', timeout: '0s', max_grpc_timeout: '0s' },
+          },
+        ],
       },
     ],
   };
@@ -238,7 +352,12 @@ export function loadAssignment(): EnvoyResource {
       {
         locality: { region: 'us-west1' },
         priority: 1,
-        lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.244.1.7', port_value: 9080 } } }, health_status: 'DRAINING' }],
+        lb_endpoints: [
+          {
+            endpoint: { address: { socket_address: { address: '10.244.1.7', port_value: 9080 } } },
+            health_status: 'DRAINING',
+          },
+        ],
       },
     ],
     policy: { overprovisioning_factor: { value: 140 } },
@@ -250,8 +369,16 @@ export function tlsSecret(): EnvoyResource {
     '@type': TypeUrl.Secret,
     name: 'default',
     tls_certificate: {
-      certificate_chain: { inline_bytes: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64') },
-      private_key: { inline_bytes: Buffer.from('-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n').toString('base64') },
+      certificate_chain: {
+        inline_bytes: Buffer.from(
+          '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+        ).toString('base64'),
+      },
+      private_key: {
+        inline_bytes: Buffer.from(
+          '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n',
+        ).toString('base64'),
+      },
     },
   };
 }

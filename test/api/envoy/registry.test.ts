@@ -13,7 +13,14 @@ import {
 } from '../../../api/envoy/registry.ts';
 import type { EnvoyResource } from '../../../api/envoy/registry.ts';
 import { envoyProtoFiles } from '../../../api/envoy/proto-files.ts';
-import { dnsCluster, edsCluster, loadAssignment, outboundListener, routeConfiguration, tlsSecret } from './fixtures.ts';
+import {
+  dnsCluster,
+  edsCluster,
+  loadAssignment,
+  outboundListener,
+  routeConfiguration,
+  tlsSecret,
+} from './fixtures.ts';
 
 function roundTrip(r: EnvoyResource): EnvoyResource {
   return decodeAny(encodeResource(r));
@@ -24,12 +31,16 @@ describe('Envoy proto registry', () => {
     for (const url of Object.values(TypeUrl)) expect(findType(url), url).toBeDefined();
     for (const name of Object.values(TypeName)) expect(findType(name), name).toBeDefined();
     expect(TypeUrl.Cluster).toBe('type.googleapis.com/envoy.config.cluster.v3.Cluster');
-    expect(lookupType('.envoy.config.listener.v3.Listener').fullName).toBe('.envoy.config.listener.v3.Listener');
+    expect(lookupType('.envoy.config.listener.v3.Listener').fullName).toBe(
+      '.envoy.config.listener.v3.Listener',
+    );
   });
 
   it('loads the whole v3 API but leaves out files whose imports grpc-js-xds does not ship', () => {
     const files = envoyProtoFiles();
-    expect(files).toContain('envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto');
+    expect(files).toContain(
+      'envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto',
+    );
     expect(files).toContain('envoy/extensions/filters/network/rbac/v3/rbac.proto');
     expect(files).toContain('envoy/extensions/access_loggers/stream/v3/stream.proto');
     expect(files).toContain('envoy/service/discovery/v3/ads.proto');
@@ -39,7 +50,9 @@ describe('Envoy proto registry', () => {
   });
 
   it('throws a typed error for an unknown type name', () => {
-    expect(() => lookupType('envoy.config.cluster.v3.Clusterr')).toThrowError(/unknown message type/);
+    expect(() => lookupType('envoy.config.cluster.v3.Clusterr')).toThrowError(
+      /unknown message type/,
+    );
     try {
       lookupType('nope.Nope');
     } catch (err) {
@@ -55,7 +68,11 @@ describe('round trips (decodeAny(encodeResource(x)) deep-equals x)', () => {
     expect(back).toEqual(l);
     const hcm = (back['filter_chains'] as any)[0].filters[0].typed_config;
     expect(hcm['@type']).toBe(typeUrlOf(TypeName.HttpConnectionManager));
-    expect(hcm.http_filters.map((f: { name: string }) => f.name)).toEqual(['envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router']);
+    expect(hcm.http_filters.map((f: { name: string }) => f.name)).toEqual([
+      'envoy.filters.http.fault',
+      'envoy.filters.http.cors',
+      'envoy.filters.http.router',
+    ]);
   });
 
   it('EDS Cluster with LB config, circuit breakers, outlier detection, UpstreamTlsContext and Struct metadata', () => {
@@ -67,7 +84,8 @@ describe('round trips (decodeAny(encodeResource(x)) deep-equals x)', () => {
     const c = dnsCluster();
     const back = roundTrip(c);
     expect(back).toEqual(c);
-    const ring = (back['load_balancing_policy'] as any).policies[0].typed_extension_config.typed_config;
+    const ring = (back['load_balancing_policy'] as any).policies[0].typed_extension_config
+      .typed_config;
     expect(ring.maximum_ring_size).toEqual({ value: 8388608 });
   });
 
@@ -97,7 +115,10 @@ describe('round trips (decodeAny(encodeResource(x)) deep-equals x)', () => {
 
   it('keeps the bytes readable by the protobufjs type directly (real protobuf wire format)', () => {
     const { value } = encodeResource(edsCluster());
-    const msg = lookupType(TypeName.Cluster).decode(value) as unknown as { name: string; connect_timeout: { seconds: unknown } };
+    const msg = lookupType(TypeName.Cluster).decode(value) as unknown as {
+      name: string;
+      connect_timeout: { seconds: unknown };
+    };
     expect(msg.name).toBe('outbound|9080|v1|reviews.default.svc.cluster.local');
     expect(Number(msg.connect_timeout.seconds)).toBe(10);
   });
@@ -129,7 +150,11 @@ describe('normalisation', () => {
 
   it('keeps 64-bit integers beyond 2^53 as exact decimal strings', () => {
     const big = '18446744073709551615';
-    const r = normalizeResource({ '@type': TypeUrl.Cluster, name: 'c', ring_hash_lb_config: { maximum_ring_size: { value: big } } });
+    const r = normalizeResource({
+      '@type': TypeUrl.Cluster,
+      name: 'c',
+      ring_hash_lb_config: { maximum_ring_size: { value: big } },
+    });
     expect((r['ring_hash_lb_config'] as any).maximum_ring_size.value).toBe(big);
   });
 
@@ -137,7 +162,9 @@ describe('normalisation', () => {
     const r = normalizeResource({
       '@type': TypeUrl.Cluster,
       name: 'c',
-      typed_extension_protocol_options: { f: { '@type': 'type.googleapis.com/google.protobuf.FloatValue', value: 0.1 } },
+      typed_extension_protocol_options: {
+        f: { '@type': 'type.googleapis.com/google.protobuf.FloatValue', value: 0.1 },
+      },
     });
     expect((r['typed_extension_protocol_options'] as any).f.value).toBe(0.1);
   });
@@ -148,25 +175,35 @@ describe('normalisation', () => {
   });
 
   it('carries Any of a type the registry lacks opaquely, and a well-known type as { @type, value }', () => {
-    const opaque = { '@type': 'type.googleapis.com/istio.stats.PluginConfig', '@value': Buffer.from([8, 1]).toString('base64') };
-    const structAny = { '@type': 'type.googleapis.com/google.protobuf.Struct', value: { a: [1, 'x', null, { b: true }] } };
+    const opaque = {
+      '@type': 'type.googleapis.com/istio.stats.PluginConfig',
+      '@value': Buffer.from([8, 1]).toString('base64'),
+    };
+    const structAny = {
+      '@type': 'type.googleapis.com/google.protobuf.Struct',
+      value: { a: [1, 'x', null, { b: true }] },
+    };
     const r: EnvoyResource = {
       '@type': TypeUrl.Cluster,
       name: 'c',
-      typed_extension_protocol_options: { 'istio.stats': opaque, 'x.struct': structAny, 'x.dur': { '@type': 'type.googleapis.com/google.protobuf.Duration', value: '2s' } },
+      typed_extension_protocol_options: {
+        'istio.stats': opaque,
+        'x.struct': structAny,
+        'x.dur': { '@type': 'type.googleapis.com/google.protobuf.Duration', value: '2s' },
+      },
     };
     expect(roundTrip(r)).toEqual(r);
   });
 
   it('refuses to decode a top-level resource of a type it does not know', () => {
-    expect(() => decodeAny({ type_url: 'type.googleapis.com/istio.Nope', value: new Uint8Array() })).toThrowError(
-      expect.objectContaining({ code: 'PETREL_ENVOY_UNKNOWN_TYPE' }),
-    );
+    expect(() =>
+      decodeAny({ type_url: 'type.googleapis.com/istio.Nope', value: new Uint8Array() }),
+    ).toThrowError(expect.objectContaining({ code: 'PETREL_ENVOY_UNKNOWN_TYPE' }));
   });
 
   it('reports bytes that are not the named type with PETREL_ENVOY_DECODE', () => {
-    expect(() => decodeAny({ type_url: TypeUrl.Cluster, value: Buffer.from([0x0a, 0x05, 0x61]) })).toThrowError(
-      expect.objectContaining({ code: 'PETREL_ENVOY_DECODE' }),
-    );
+    expect(() =>
+      decodeAny({ type_url: TypeUrl.Cluster, value: Buffer.from([0x0a, 0x05, 0x61]) }),
+    ).toThrowError(expect.objectContaining({ code: 'PETREL_ENVOY_DECODE' }));
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { durationFromMillis, formatDuration, formatTimestamp, parseDuration, parseTimestamp } from '../../../api/envoy/well-known.ts';
+import {
+  durationFromMillis,
+  formatDuration,
+  formatTimestamp,
+  parseDuration,
+  parseTimestamp,
+} from '../../../api/envoy/well-known.ts';
 
 describe('Duration in proto3-JSON form', () => {
   it.each([
@@ -13,9 +19,12 @@ describe('Duration in proto3-JSON form', () => {
     expect(parseDuration(text)).toEqual(expected);
   });
 
-  it.each(['1', '1m', '1.s', '1.0000000001s', ' 1s', '315576000001s', '+1s'])('rejects %j', (text) => {
-    expect(parseDuration(text)).toBeUndefined();
-  });
+  it.each(['1', '1m', '1.s', '1.0000000001s', ' 1s', '315576000001s', '+1s'])(
+    'rejects %j',
+    (text) => {
+      expect(parseDuration(text)).toBeUndefined();
+    },
+  );
 
   it('prints 0, 3, 6 or 9 fraction digits', () => {
     expect(formatDuration({ seconds: 1, nanos: 0 })).toBe('1s');
@@ -41,7 +50,12 @@ describe('Timestamp in RFC 3339 form', () => {
     expect(formatTimestamp(parseTimestamp('0001-01-01T00:00:00Z')!)).toBe('0001-01-01T00:00:00Z');
   });
 
-  it.each(['2024-02-30T00:00:00Z', '2024-05-01 12:00:00Z', '2024-05-01T24:00:00Z', '2024-05-01T12:00:00'])('rejects %j', (text) => {
+  it.each([
+    '2024-02-30T00:00:00Z',
+    '2024-05-01 12:00:00Z',
+    '2024-05-01T24:00:00Z',
+    '2024-05-01T12:00:00',
+  ])('rejects %j', (text) => {
     expect(parseTimestamp(text)).toBeUndefined();
   });
 });

@@ -25,19 +25,29 @@ describe('petrel local --capture', () => {
   }, 30_000);
 
   it('runs each pod in its own namespace with capture rules and the proxy as uid 1337', () => {
-    const namespaces = ip('netns', 'list').split('\n').filter((l) => l.startsWith(`petrel-local-${pid}-`));
+    const namespaces = ip('netns', 'list')
+      .split('\n')
+      .filter((l) => l.startsWith(`petrel-local-${pid}-`));
     expect(namespaces.length).toBe(6);
     const ns = `petrel-local-${pid}-reviews-v2`;
-    const rules = execFileSync('ip', ['netns', 'exec', ns, 'iptables-save', '-t', 'nat'], { encoding: 'utf8' });
+    const rules = execFileSync('ip', ['netns', 'exec', ns, 'iptables-save', '-t', 'nat'], {
+      encoding: 'utf8',
+    });
     expect(rules).toContain('-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN');
     expect(rules).toMatch(/ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006/);
-    const sidecar = processesMentioning(`--pod-name reviews-v2 `).find((p) => p.includes('--role sidecar'))!;
-    const uid = readFileSync(`/proc/${sidecar.split(' ')[0]}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)?.[1];
+    const sidecar = processesMentioning(`--pod-name reviews-v2 `).find((p) =>
+      p.includes('--role sidecar'),
+    )!;
+    const uid = readFileSync(`/proc/${sidecar.split(' ')[0]}/status`, 'utf8').match(
+      /^Uid:\s+(\d+)/m,
+    )?.[1];
     expect(uid).toBe('1337');
   });
 
   it('routes requests through captured sidecars as without capture', async () => {
-    const r = await fetch(`${m.gateway}/api/v1/products/0/reviews`, { headers: { 'end-user': 'jason' } });
+    const r = await fetch(`${m.gateway}/api/v1/products/0/reviews`, {
+      headers: { 'end-user': 'jason' },
+    });
     expect(r.status).toBe(200);
     const body = (await r.json()) as { version: string; ratingsPod: string };
     expect(body.version).toBe('v2');
@@ -50,7 +60,11 @@ describe('petrel local --capture', () => {
     expect(await m.stop()).toBe(0);
     expect(ip('netns', 'list')).not.toContain(`petrel-local-${pid}-`);
     expect(ip('link', 'show')).not.toContain(`ptlbr${pid}`);
-    expect(existsSync('/etc/netns') ? readdirSync('/etc/netns').filter((d) => d.startsWith(`petrel-local-${pid}-`)) : []).toEqual([]);
+    expect(
+      existsSync('/etc/netns')
+        ? readdirSync('/etc/netns').filter((d) => d.startsWith(`petrel-local-${pid}-`))
+        : [],
+    ).toEqual([]);
     expect(processesMentioning(m.meshDir)).toEqual([]);
   }, 30_000);
 });

@@ -9,7 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { LocalError } from '../../../cli/local/errors.ts';
 import { readPlan } from '../../../cli/local/plan.ts';
 
-const options = { configDir: 'samples/mesh', appsDir: 'samples/apps', loopbackNet: '127.0.2.0/24', adminPortBase: 15100 };
+const options = {
+  configDir: 'samples/mesh',
+  appsDir: 'samples/apps',
+  loopbackNet: '127.0.2.0/24',
+  adminPortBase: 15100,
+};
 
 describe('local mesh plan', () => {
   it('reads the sample pods and the gateway from samples/mesh', () => {
@@ -25,14 +30,24 @@ describe('local mesh plan', () => {
     expect(plan.pods[3]!.labels).toMatchObject({ app: 'reviews', version: 'v2' });
     expect(plan.pods[3]!.serviceAccount).toBe('bookinfo-reviews');
     expect(plan.pods[3]!.appFile).toBe(join('samples/apps', 'reviews.ts'));
-    expect(plan.gateway).toMatchObject({ labels: { istio: 'ingressgateway' }, ports: [8080], adminPort: 15100, probeIp: '127.0.2.254' });
+    expect(plan.gateway).toMatchObject({
+      labels: { istio: 'ingressgateway' },
+      ports: [8080],
+      adminPort: 15100,
+      probeIp: '127.0.2.254',
+    });
   });
 
   it('refuses a config dir with no sample pods, naming it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'petrel-plan-'));
     try {
-      writeFileSync(join(dir, 'svc.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n');
-      expect(() => readPlan({ ...options, configDir: dir })).toThrow(/no Pod with an image petrel\/sample-<app>/);
+      writeFileSync(
+        join(dir, 'svc.yaml'),
+        'apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n',
+      );
+      expect(() => readPlan({ ...options, configDir: dir })).toThrow(
+        /no Pod with an image petrel\/sample-<app>/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -15,12 +15,27 @@ export interface Call {
 }
 
 export const SAMPLE_CALLS: Call[] = [
-  { from: 'istio-ingressgateway', fromNs: 'istio-system', service: 'productpage', to: 'productpage-v1', version: 'v1', calls: 100 },
+  {
+    from: 'istio-ingressgateway',
+    fromNs: 'istio-system',
+    service: 'productpage',
+    to: 'productpage-v1',
+    version: 'v1',
+    calls: 100,
+  },
   { from: 'productpage-v1', service: 'details', to: 'details-v1', version: 'v1', calls: 100 },
   { from: 'productpage-v1', service: 'reviews', to: 'reviews-v1', version: 'v1', calls: 50 },
   { from: 'productpage-v1', service: 'reviews', to: 'reviews-v2', version: 'v2', calls: 25 },
   { from: 'productpage-v1', service: 'reviews', to: 'reviews-v3', version: 'v3', calls: 25 },
-  { from: 'reviews-v2', service: 'ratings', to: 'ratings-v1', version: 'v1', calls: 25, errors: 5, ms: 30 },
+  {
+    from: 'reviews-v2',
+    service: 'ratings',
+    to: 'ratings-v1',
+    version: 'v1',
+    calls: 25,
+    errors: 5,
+    ms: 30,
+  },
   { from: 'reviews-v3', service: 'ratings', to: 'ratings-v1', version: 'v1', calls: 25 },
 ];
 
@@ -40,7 +55,9 @@ function labels(c: Call, code: string): string {
     response_code: code,
     response_flags: '-',
   };
-  return Object.entries(l).map(([k, v]) => `${k}="${v}"`).join(',');
+  return Object.entries(l)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',');
 }
 
 /** One proxy's /stats/prometheus text for the calls it made, scaled by `factor`. */
@@ -57,7 +74,8 @@ export function exposition(calls: readonly Call[], factor = 1): string {
     const n = Math.round(c.calls * factor);
     const ms = c.ms ?? 4;
     const l = labels(c, '200');
-    for (const b of BUCKETS) out.push(`istio_request_duration_milliseconds_bucket{${l},le="${b}"} ${ms <= b ? n : 0}`);
+    for (const b of BUCKETS)
+      out.push(`istio_request_duration_milliseconds_bucket{${l},le="${b}"} ${ms <= b ? n : 0}`);
     out.push(`istio_request_duration_milliseconds_bucket{${l},le="+Inf"} ${n}`);
     out.push(`istio_request_duration_milliseconds_sum{${l}} ${n * ms}`);
     out.push(`istio_request_duration_milliseconds_count{${l}} ${n}`);

@@ -20,7 +20,12 @@ const def = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def;
 function bare(s: unknown): unknown {
   for (let i = 0; i < 20; i++) {
     const d = def(s);
-    if (['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(d.type)) s = d.innerType;
+    if (
+      ['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(
+        d.type,
+      )
+    )
+      s = d.innerType;
     else if (d.type === 'pipe') s = d.in;
     else if (d.type === 'lazy') s = d.getter();
     else return s;
@@ -47,7 +52,12 @@ function objectBelow(s: unknown): { shape: Record<string, unknown>; suffix: stri
 }
 
 /** Field paths in UNSUPPORTED_FIELDS syntax: `spec.http[].match`, `spec.servers[].tls.mode`. */
-function fields(shape: Record<string, unknown>, prefix: string, depth: number, out: string[]): void {
+function fields(
+  shape: Record<string, unknown>,
+  prefix: string,
+  depth: number,
+  out: string[],
+): void {
   for (const [name, schema] of Object.entries(shape)) {
     const path = `${prefix}.${name}`;
     const below = objectBelow(schema);
@@ -69,35 +79,66 @@ export function compatRows(): CompatRow[] {
     const unsupported = UNSUPPORTED_FIELDS[kind] ?? [];
     if (!top) {
       // A kind whose spec is not described field by field yet: one row for all of it.
-      const notes = unsupported.map((u) => `\`${u.replace(/^spec\./, '').replace(/=.*$/, '')}\``).join(', ');
-      rows.push({ kind, field: 'spec', status: unsupported.length ? 'partial' : 'yes', notes: notes ? `not: ${notes}` : '' });
+      const notes = unsupported
+        .map((u) => `\`${u.replace(/^spec\./, '').replace(/=.*$/, '')}\``)
+        .join(', ');
+      rows.push({
+        kind,
+        field: 'spec',
+        status: unsupported.length ? 'partial' : 'yes',
+        notes: notes ? `not: ${notes}` : '',
+      });
       continue;
     }
     const paths: string[] = [];
     fields(top.shape, 'spec', 2, paths);
     for (const path of paths) {
-      const own = unsupported.find((u) => !u.includes('=') && (path === u || path.startsWith(`${u}.`) || path.startsWith(`${u}[]`)));
-      const inside = unsupported.filter((u) => strip(u) === path ? u.includes('=') : strip(u).startsWith(`${path}.`) || strip(u).startsWith(`${path}[]`));
+      const own = unsupported.find(
+        (u) =>
+          !u.includes('=') && (path === u || path.startsWith(`${u}.`) || path.startsWith(`${u}[]`)),
+      );
+      const inside = unsupported.filter((u) =>
+        strip(u) === path
+          ? u.includes('=')
+          : strip(u).startsWith(`${path}.`) || strip(u).startsWith(`${path}[]`),
+      );
       const status = own ? 'no' : inside.length ? 'partial' : 'yes';
-      const notes = own ? '' : inside.map((u) => {
-        const rel = u.slice(path.length).replace(/^[.[\]]+/, '') || u.slice(u.lastIndexOf('.') + 1);
-        const [field, values] = rel.split('=');
-        // A `|` would end the Markdown table cell.
-        return values ? `\`${field}\` ${values.split('|').filter((v) => v === v.toUpperCase()).join(', ')}` : `\`${field}\``;
-      }).join(', ');
-      rows.push({ kind, field: path.replace(/^spec\./, ''), status, notes: notes ? `not: ${notes}` : '' });
+      const notes = own
+        ? ''
+        : inside
+            .map((u) => {
+              const rel =
+                u.slice(path.length).replace(/^[.[\]]+/, '') || u.slice(u.lastIndexOf('.') + 1);
+              const [field, values] = rel.split('=');
+              // A `|` would end the Markdown table cell.
+              return values
+                ? `\`${field}\` ${values
+                    .split('|')
+                    .filter((v) => v === v.toUpperCase())
+                    .join(', ')}`
+                : `\`${field}\``;
+            })
+            .join(', ');
+      rows.push({
+        kind,
+        field: path.replace(/^spec\./, ''),
+        status,
+        notes: notes ? `not: ${notes}` : '',
+      });
     }
   }
   return rows;
 }
 
-export const BEGIN = '<!-- compat-table:begin (generated: UPDATE_README=1 npx vitest run test/samples/compat-table.test.ts) -->';
+export const BEGIN =
+  '<!-- compat-table:begin (generated: UPDATE_README=1 npx vitest run test/samples/compat-table.test.ts) -->';
 export const END = '<!-- compat-table:end -->';
 
 export function renderTable(rows: readonly CompatRow[]): string {
   const mark = { yes: '✅ yes', partial: '🟡 partial', no: '❌ no' };
   const lines = ['| kind | field (under `spec`) | supported | notes |', '|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.kind} | \`${r.field}\` | ${mark[r.status]} | ${r.notes} |`);
+  for (const r of rows)
+    lines.push(`| ${r.kind} | \`${r.field}\` | ${mark[r.status]} | ${r.notes} |`);
   return lines.join('\n');
 }
 

@@ -11,7 +11,8 @@ export interface EchoPackage {
 
 export function loadEcho(): EchoPackage {
   const def = protoLoader.loadSync(PROTO, { keepCase: true, defaults: true });
-  return (grpc.loadPackageDefinition(def) as unknown as { petrel: { test: EchoPackage } }).petrel.test;
+  return (grpc.loadPackageDefinition(def) as unknown as { petrel: { test: EchoPackage } }).petrel
+    .test;
 }
 
 export interface EchoServer {
@@ -40,7 +41,9 @@ export async function startEchoServer(name: string, host = '127.0.0.1'): Promise
     },
   });
   state.port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:0`, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    server.bindAsync(`${host}:0`, grpc.ServerCredentials.createInsecure(), (err, port) =>
+      err ? reject(err) : resolve(port),
+    ),
   );
   return state;
 }

@@ -57,7 +57,12 @@ endpoints:
 }
 
 /** gRPC echo backends (port named grpc). */
-export function echoWorkloadsYaml(app: string, servicePort: number, workloads: EchoWorkload[], namespace = 'default'): string {
+export function echoWorkloadsYaml(
+  app: string,
+  servicePort: number,
+  workloads: EchoWorkload[],
+  namespace = 'default',
+): string {
   return workloadsYaml(app, servicePort, workloads, { namespace });
 }
 

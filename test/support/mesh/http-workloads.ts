@@ -7,6 +7,15 @@ export interface HttpWorkload {
   port: number;
 }
 
-export function httpWorkloadsYaml(app: string, servicePort: number, workloads: HttpWorkload[], namespace = 'default'): string {
-  return workloadsYaml(app, servicePort, workloads, { namespace, portName: 'http', clusterIpPrefix: '10.96.9' });
+export function httpWorkloadsYaml(
+  app: string,
+  servicePort: number,
+  workloads: HttpWorkload[],
+  namespace = 'default',
+): string {
+  return workloadsYaml(app, servicePort, workloads, {
+    namespace,
+    portName: 'http',
+    clusterIpPrefix: '10.96.9',
+  });
 }

@@ -23,7 +23,10 @@ export interface TestMesh {
   proc: ChildProcess;
 }
 
-export async function startTestMesh(extraArgs: string[] = [], readyTimeoutMs = 50_000): Promise<TestMesh> {
+export async function startTestMesh(
+  extraArgs: string[] = [],
+  readyTimeoutMs = 50_000,
+): Promise<TestMesh> {
   const x = 100 + Math.floor(Math.random() * 150);
   const host = `127.${x}.0.1`;
   const dir = mkdtempSync(join(tmpdir(), 'petrel-local-test-'));
@@ -36,7 +39,22 @@ export async function startTestMesh(extraArgs: string[] = [], readyTimeoutMs = 5
   const adminBase = 20_000 + Math.floor(Math.random() * 20_000);
   const proc = spawn(
     process.execPath,
-    [RUNNER, '--config-dir', meshDir, '--host', host, '--loopback-net', `127.${x}.2.0/24`, '--admin-port-base', String(adminBase), '--log-dir', join(dir, 'logs'), '--drain-duration', '300', ...extraArgs],
+    [
+      RUNNER,
+      '--config-dir',
+      meshDir,
+      '--host',
+      host,
+      '--loopback-net',
+      `127.${x}.2.0/24`,
+      '--admin-port-base',
+      String(adminBase),
+      '--log-dir',
+      join(dir, 'logs'),
+      '--drain-duration',
+      '300',
+      ...extraArgs,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -44,7 +62,10 @@ export async function startTestMesh(extraArgs: string[] = [], readyTimeoutMs = 5
   proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`petrel local not up in ${readyTimeoutMs} ms:\n${out}`)), readyTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`petrel local not up in ${readyTimeoutMs} ms:\n${out}`)),
+      readyTimeoutMs,
+    );
     const check = setInterval(() => {
       if (out.includes('The mesh is up')) {
         clearInterval(check);
@@ -84,7 +105,8 @@ export function processesMentioning(text: string): string[] {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(text) && Number(pid) !== process.pid) found.push(`${pid} ${cmd.slice(0, 200)}`);
+      if (cmd.includes(text) && Number(pid) !== process.pid)
+        found.push(`${pid} ${cmd.slice(0, 200)}`);
     } catch {
       /* gone */
     }

@@ -15,7 +15,12 @@ describe('listener bind address override (--bind-ip)', () => {
 
   beforeAll(async () => {
     backend = await httpBackend('app');
-    const hcm = { route_config: { name: 'r', virtual_hosts: [{ name: 'v', domains: ['*'], routes: [toCluster('app')] }] } };
+    const hcm = {
+      route_config: {
+        name: 'r',
+        virtual_hosts: [{ name: 'v', domains: ['*'], routes: [toCluster('app')] }],
+      },
+    };
     ({ dp } = await startProxy(
       {
         clusters: [staticCluster('app', [['127.0.0.1', backend.port]])],
