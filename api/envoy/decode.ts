@@ -16,7 +16,9 @@ import type { JsonValue } from './well-known.ts';
 type Msg = Record<string, unknown>;
 
 const WRAPPER_TYPES = new Set(
-  ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((n) => `.google.protobuf.${n}Value`),
+  ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map(
+    (n) => `.google.protobuf.${n}Value`,
+  ),
 );
 const MAX_DEPTH = 100;
 
@@ -56,7 +58,9 @@ function scalarOut(kind: string, v: unknown): unknown {
 }
 
 function has(msg: Msg, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(msg, key) && msg[key] !== null && msg[key] !== undefined;
+  return (
+    Object.prototype.hasOwnProperty.call(msg, key) && msg[key] !== null && msg[key] !== undefined
+  );
 }
 
 function valueToJson(v: Msg): JsonValue {
@@ -80,7 +84,10 @@ function listToJson(l: Msg): JsonValue[] {
 }
 
 function secondsNanos(m: Msg): { seconds: number; nanos: number } {
-  return { seconds: Number(int64Out(m['seconds'] ?? 0)), nanos: (m['nanos'] as number | undefined) ?? 0 };
+  return {
+    seconds: Number(int64Out(m['seconds'] ?? 0)),
+    nanos: (m['nanos'] as number | undefined) ?? 0,
+  };
 }
 
 function fieldOut(field: Field, v: unknown, at: string, depth: number): unknown {
@@ -92,15 +99,24 @@ function fieldOut(field: Field, v: unknown, at: string, depth: number): unknown 
 
 function mapKeyOut(keyType: string, key: string): string {
   // protobufjs keys 64-bit maps by an 8-char hash when the long library is present.
-  if (['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64'].includes(keyType) && !/^-?\d+$/.test(key)) {
-    return String(int64Out(protobuf.util.longFromHash(key, keyType === 'uint64' || keyType === 'fixed64')));
+  if (
+    ['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64'].includes(keyType) &&
+    !/^-?\d+$/.test(key)
+  ) {
+    return String(
+      int64Out(protobuf.util.longFromHash(key, keyType === 'uint64' || keyType === 'fixed64')),
+    );
   }
   return key;
 }
 
 /** One decoded message in object form (without '@type'). */
 export function messageOut(type: Type, msg: Msg, at: string, depth = 0): unknown {
-  if (depth > MAX_DEPTH) throw new EnvoyProtoError('PETREL_ENVOY_DECODE', `${at}: nested more than ${MAX_DEPTH} messages deep`);
+  if (depth > MAX_DEPTH)
+    throw new EnvoyProtoError(
+      'PETREL_ENVOY_DECODE',
+      `${at}: nested more than ${MAX_DEPTH} messages deep`,
+    );
   switch (type.fullName) {
     case WKT.Duration:
       return formatDuration(secondsNanos(msg));
@@ -113,13 +129,22 @@ export function messageOut(type: Type, msg: Msg, at: string, depth = 0): unknown
     case WKT.Value:
       return valueToJson(msg);
     case WKT.Any:
-      return unpackInlineAny(String(msg['type_url'] ?? ''), (msg['value'] as Uint8Array | undefined) ?? new Uint8Array(), at, depth);
+      return unpackInlineAny(
+        String(msg['type_url'] ?? ''),
+        (msg['value'] as Uint8Array | undefined) ?? new Uint8Array(),
+        at,
+        depth,
+      );
   }
   if (WRAPPER_TYPES.has(type.fullName)) {
     // A set wrapper whose value is the default has nothing on the wire inside;
     // `{ value: false }` reads as meant, `{}` would not.
     const field = type.fields['value']!;
-    return { value: has(msg, 'value') ? fieldOut(field, msg['value'], at, depth) : scalarOut(field.type, field.typeDefault) };
+    return {
+      value: has(msg, 'value')
+        ? fieldOut(field, msg['value'], at, depth)
+        : scalarOut(field.type, field.typeDefault),
+    };
   }
   const out: Msg = {};
   for (const field of type.fieldsArray) {
@@ -131,7 +156,10 @@ export function messageOut(type: Type, msg: Msg, at: string, depth = 0): unknown
       if (entries.length === 0) continue;
       const keyType = (field as unknown as { keyType: string }).keyType;
       out[field.name] = Object.fromEntries(
-        entries.map(([k, item]) => [mapKeyOut(keyType, k), fieldOut(field, item, `${here}[${JSON.stringify(k)}]`, depth)]),
+        entries.map(([k, item]) => [
+          mapKeyOut(keyType, k),
+          fieldOut(field, item, `${here}[${JSON.stringify(k)}]`, depth),
+        ]),
       );
     } else if (field.repeated) {
       const list = v as unknown[];
@@ -156,8 +184,13 @@ export function unpackInlineAny(typeUrl: string, bytes: Uint8Array, at: string, 
     msg = type.decode(bytes) as unknown as Msg;
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new EnvoyProtoError('PETREL_ENVOY_DECODE', `${at}: bytes do not decode as ${type.fullName.slice(1)}: ${why}`);
+    throw new EnvoyProtoError(
+      'PETREL_ENVOY_DECODE',
+      `${at}: bytes do not decode as ${type.fullName.slice(1)}: ${why}`,
+    );
   }
   const body = messageOut(type, msg, at, depth + 1);
-  return isSpecialForm(type) ? { '@type': typeUrl, value: body } : { '@type': typeUrl, ...(body as Msg) };
+  return isSpecialForm(type)
+    ? { '@type': typeUrl, value: body }
+    : { '@type': typeUrl, ...(body as Msg) };
 }

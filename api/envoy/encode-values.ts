@@ -50,7 +50,9 @@ export function scalar(kind: string, v: unknown, at: string, problems: string[])
       return typeof v === 'number' ? v : want(problems, at, 'a number', v);
     case 'float':
       if (typeof v !== 'number') return want(problems, at, 'a number', v);
-      return Number.isFinite(v) && Math.abs(v) > FLOAT_MAX ? want(problems, at, 'a 32-bit float', v) : v;
+      return Number.isFinite(v) && Math.abs(v) > FLOAT_MAX
+        ? want(problems, at, 'a 32-bit float', v)
+        : v;
     case 'int32':
     case 'sint32':
     case 'sfixed32':
@@ -72,11 +74,15 @@ export function scalar(kind: string, v: unknown, at: string, problems: string[])
         problems.push(`${at}: unsupported field type ${kind}`);
         return BAD;
       }
-      const what = kind.startsWith('u') || kind.startsWith('f') ? 'an unsigned 64-bit integer' : 'a 64-bit integer';
+      const what =
+        kind.startsWith('u') || kind.startsWith('f')
+          ? 'an unsigned 64-bit integer'
+          : 'a 64-bit integer';
       let big: bigint | undefined;
       if (typeof v === 'number' && Number.isSafeInteger(v)) big = BigInt(v);
       else if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) big = BigInt(v);
-      if (big === undefined || big < range[0] || big > range[1]) return want(problems, at, `${what} (number or decimal string)`, v);
+      if (big === undefined || big < range[0] || big > range[1])
+        return want(problems, at, `${what} (number or decimal string)`, v);
       return v; // protobufjs takes both forms
     }
   }
@@ -88,12 +94,15 @@ export function enumValue(e: Enum, v: unknown, at: string, problems: string[]): 
     if (n !== undefined) return n;
     const names = Object.keys(e.values);
     const list = names.length > 10 ? `${names.slice(0, 10).join(', ')}, …` : names.join(', ');
-    problems.push(`${at}: unknown value ${JSON.stringify(v)} for enum ${e.fullName.slice(1)} (one of ${list})`);
+    problems.push(
+      `${at}: unknown value ${JSON.stringify(v)} for enum ${e.fullName.slice(1)} (one of ${list})`,
+    );
     return BAD;
   }
   if (Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31) {
     // Open (proto3) enums carry unknown numbers; closed (proto2) ones would drop them.
-    const closed = (e as unknown as { _features?: { enum_type?: string } })._features?.enum_type === 'CLOSED';
+    const closed =
+      (e as unknown as { _features?: { enum_type?: string } })._features?.enum_type === 'CLOSED';
     if (closed && e.valuesById[v as number] === undefined) {
       problems.push(`${at}: ${String(v)} is not a value of closed enum ${e.fullName.slice(1)}`);
       return BAD;
@@ -102,4 +111,3 @@ export function enumValue(e: Enum, v: unknown, at: string, problems: string[]): 
   }
   return want(problems, at, `an enum name of ${e.fullName.slice(1)}`, v);
 }
-

@@ -19,7 +19,8 @@ function valueFor(v: unknown): LoaderValue {
   if (typeof v === 'boolean') return { boolValue: v };
   if (typeof v === 'number') return { numberValue: v };
   if (typeof v === 'string') return { stringValue: v };
-  if (Array.isArray(v)) return { listValue: { values: v.filter((x) => x !== undefined).map(valueFor) } };
+  if (Array.isArray(v))
+    return { listValue: { values: v.filter((x) => x !== undefined).map(valueFor) } };
   if (typeof v === 'object') return { structValue: structForLoader(v as Record<string, unknown>) };
   throw new TypeError(`a ${typeof v} has no google.protobuf.Value form`);
 }
@@ -38,11 +39,13 @@ function pick(v: LoaderValue, camel: string, snake: string): unknown {
 function valueFrom(v: LoaderValue | undefined): JsonValue {
   if (!v) return null;
   const kind = typeof v['kind'] === 'string' ? (v['kind'] as string) : undefined; // set with oneofs: true
-  const has = (camel: string, snake: string) => (kind ? kind === camel || kind === snake : pick(v, camel, snake) !== undefined);
+  const has = (camel: string, snake: string) =>
+    kind ? kind === camel || kind === snake : pick(v, camel, snake) !== undefined;
   if (has('numberValue', 'number_value')) return Number(pick(v, 'numberValue', 'number_value'));
   if (has('stringValue', 'string_value')) return String(pick(v, 'stringValue', 'string_value'));
   if (has('boolValue', 'bool_value')) return Boolean(pick(v, 'boolValue', 'bool_value'));
-  if (has('structValue', 'struct_value')) return structFromLoader(pick(v, 'structValue', 'struct_value') as LoaderStruct);
+  if (has('structValue', 'struct_value'))
+    return structFromLoader(pick(v, 'structValue', 'struct_value') as LoaderStruct);
   if (has('listValue', 'list_value')) {
     const list = pick(v, 'listValue', 'list_value') as { values?: LoaderValue[] } | undefined;
     return (list?.values ?? []).map(valueFrom);
@@ -51,7 +54,9 @@ function valueFrom(v: LoaderValue | undefined): JsonValue {
 }
 
 /** A Struct as proto-loader decodes it (either spelling) → plain JSON. */
-export function structFromLoader(struct: Partial<LoaderStruct> | undefined | null): { [key: string]: JsonValue } {
+export function structFromLoader(struct: Partial<LoaderStruct> | undefined | null): {
+  [key: string]: JsonValue;
+} {
   const out: { [key: string]: JsonValue } = {};
   for (const [k, v] of Object.entries(struct?.fields ?? {})) out[k] = valueFrom(v);
   return out;

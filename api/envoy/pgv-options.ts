@@ -14,12 +14,25 @@ export type FieldRules = Record<string, Record<string, unknown> | undefined> & {
   message?: { required?: boolean; skip?: boolean };
 };
 
-type Parsed = { parsedOptions?: Record<string, unknown>[] | null; options?: Record<string, unknown> };
+type Parsed = {
+  parsedOptions?: Record<string, unknown>[] | null;
+  options?: Record<string, unknown>;
+};
 
-function deepMerge(into: Record<string, unknown>, from: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(
+  into: Record<string, unknown>,
+  from: Record<string, unknown>,
+): Record<string, unknown> {
   for (const [k, v] of Object.entries(from)) {
     const cur = into[k];
-    if (cur && v && typeof cur === 'object' && typeof v === 'object' && !Array.isArray(cur) && !Array.isArray(v)) {
+    if (
+      cur &&
+      v &&
+      typeof cur === 'object' &&
+      typeof v === 'object' &&
+      !Array.isArray(cur) &&
+      !Array.isArray(v)
+    ) {
       into[k] = deepMerge({ ...(cur as Record<string, unknown>) }, v as Record<string, unknown>);
     } else {
       into[k] = v;
@@ -57,7 +70,9 @@ export function fieldRules(field: Field): FieldRules | undefined {
 /** `option (validate.disabled) = true` / `(validate.ignored)`: the message is not checked. */
 export function messageDisabled(type: Type): boolean {
   const t = type as unknown as Parsed;
-  return optionValue(t, '(validate.disabled)') === true || optionValue(t, '(validate.ignored)') === true;
+  return (
+    optionValue(t, '(validate.disabled)') === true || optionValue(t, '(validate.ignored)') === true
+  );
 }
 
 /** `option (validate.required) = true` on a oneof: one member must be set. */
@@ -71,7 +86,11 @@ export function rulePaths(rules: Record<string, unknown>, prefix = ''): string[]
   for (const [k, v] of Object.entries(rules)) {
     const path = prefix ? `${prefix}.${k}` : k;
     // Bounds of durations/timestamps are messages; items/keys/values nest FieldRules.
-    const nested = v && typeof v === 'object' && !Array.isArray(v) && !['const', 'lt', 'lte', 'gt', 'gte', 'within'].includes(k);
+    const nested =
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      !['const', 'lt', 'lte', 'gt', 'gte', 'within'].includes(k);
     if (nested) out.push(...rulePaths(v as Record<string, unknown>, path));
     else out.push(path);
   }

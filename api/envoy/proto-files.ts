@@ -15,7 +15,10 @@ function packageDir(name: string): string {
   try {
     return path.dirname(require.resolve(`${name}/package.json`));
   } catch {
-    throw new EnvoyProtoError('PETREL_ENVOY_PROTO_LOAD', `package ${name} is not installed (npm ci)`);
+    throw new EnvoyProtoError(
+      'PETREL_ENVOY_PROTO_LOAD',
+      `package ${name} is not installed (npm ci)`,
+    );
   }
 }
 
@@ -30,7 +33,8 @@ export function includeDirs(): string[] {
     packageDir('protobufjs'),
   ];
   for (const dir of dirs) {
-    if (!existsSync(dir)) throw new EnvoyProtoError('PETREL_ENVOY_PROTO_LOAD', `proto include dir ${dir} is missing`);
+    if (!existsSync(dir))
+      throw new EnvoyProtoError('PETREL_ENVOY_PROTO_LOAD', `proto include dir ${dir} is missing`);
   }
   return dirs;
 }
@@ -47,7 +51,9 @@ export function resolveImport(dirs: readonly string[], target: string): string |
 
 // protobufjs bundles these itself and never reads them from disk.
 const BUNDLED = new Set(
-  ['any', 'duration', 'empty', 'field_mask', 'struct', 'timestamp', 'wrappers'].map((n) => `google/protobuf/${n}.proto`),
+  ['any', 'duration', 'empty', 'field_mask', 'struct', 'timestamp', 'wrappers'].map(
+    (n) => `google/protobuf/${n}.proto`,
+  ),
 );
 
 const IMPORT = /^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/gm;
@@ -58,7 +64,11 @@ const IMPORT = /^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/gm;
  * grpc-js-xds does not ship; loading them would fail the whole root, so they
  * are left out rather than hard-coding their names.
  */
-function closureResolves(dirs: readonly string[], file: string, seen: Map<string, boolean>): boolean {
+function closureResolves(
+  dirs: readonly string[],
+  file: string,
+  seen: Map<string, boolean>,
+): boolean {
   const known = seen.get(file);
   if (known !== undefined) return known;
   seen.set(file, true); // cycles are resolved by the outer visit

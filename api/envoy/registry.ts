@@ -66,7 +66,8 @@ export const TypeName = {
   TypedExtensionConfig: 'envoy.config.core.v3.TypedExtensionConfig',
   Runtime: 'envoy.service.runtime.v3.Runtime',
   // Network and listener filters.
-  HttpConnectionManager: 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  HttpConnectionManager:
+    'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
   TcpProxy: 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
   NetworkRbac: 'envoy.extensions.filters.network.rbac.v3.RBAC',
   NetworkLocalRateLimit: 'envoy.extensions.filters.network.local_ratelimit.v3.LocalRateLimit',
@@ -132,7 +133,10 @@ export const TypeUrl = {
 export function encodeResource(resource: EnvoyResource): PackedAny & { value: Buffer } {
   const { packed, problems } = packResource(resource);
   if (!packed) throw new EnvoyProtoError('PETREL_ENVOY_ENCODE', problems);
-  return { type_url: packed.type_url, value: Buffer.from(packed.value.buffer, packed.value.byteOffset, packed.value.byteLength) };
+  return {
+    type_url: packed.type_url,
+    value: Buffer.from(packed.value.buffer, packed.value.byteOffset, packed.value.byteLength),
+  };
 }
 
 /**
@@ -141,13 +145,17 @@ export function encodeResource(resource: EnvoyResource): PackedAny & { value: Bu
  */
 export function decodeAny(any: PackedAny): EnvoyResource {
   const type = findType(any.type_url);
-  if (!type) throw new EnvoyProtoError('PETREL_ENVOY_UNKNOWN_TYPE', `unknown type "${any.type_url}"`);
+  if (!type)
+    throw new EnvoyProtoError('PETREL_ENVOY_UNKNOWN_TYPE', `unknown type "${any.type_url}"`);
   return unpackInlineAny(any.type_url, any.value, type.name) as EnvoyResource;
 }
 
 /** decodeAny for a resource's bytes and its type URL (or full type name). */
 export function decodeResource(typeUrl: string, bytes: Uint8Array): EnvoyResource {
-  return decodeAny({ type_url: typeUrl.includes('/') ? typeUrl : typeUrlOf(typeUrl), value: bytes });
+  return decodeAny({
+    type_url: typeUrl.includes('/') ? typeUrl : typeUrlOf(typeUrl),
+    value: bytes,
+  });
 }
 
 /** The canonical object form of a resource (encode, then decode). */
@@ -165,7 +173,11 @@ export function normalizeResource(resource: EnvoyResource): EnvoyResource {
 export function validateResource(resource: EnvoyResource): string[] {
   const { packed, problems } = packResource(resource);
   if (!packed) return problems;
-  const canonical = unpackInlineAny(packed.type_url, packed.value, lookupType(packed.type_url).name);
+  const canonical = unpackInlineAny(
+    packed.type_url,
+    packed.value,
+    lookupType(packed.type_url).name,
+  );
   return checkRules(canonical as EnvoyResource);
 }
 
@@ -175,7 +187,8 @@ export function preloadRegistry(): number {
   const walk = (ns: { nestedArray: unknown[] }): void => {
     for (const child of ns.nestedArray) {
       if ((child as { fieldsArray?: unknown }).fieldsArray) count++;
-      if ((child as { nestedArray?: unknown[] }).nestedArray) walk(child as { nestedArray: unknown[] });
+      if ((child as { nestedArray?: unknown[] }).nestedArray)
+        walk(child as { nestedArray: unknown[] });
     }
   };
   walk(envoyRoot());

@@ -18,7 +18,10 @@ function load(): Root {
     r.loadSync(files, { keepCase: true });
     r.resolveAll();
   } catch (err) {
-    throw new EnvoyProtoError('PETREL_ENVOY_PROTO_LOAD', `loading Envoy protos: ${err instanceof Error ? err.message : String(err)}`);
+    throw new EnvoyProtoError(
+      'PETREL_ENVOY_PROTO_LOAD',
+      `loading Envoy protos: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   return r;
 }
@@ -51,14 +54,16 @@ export function findType(nameOrUrl: string): Type | undefined {
 /** The message type with that full name (or type URL); throws PETREL_ENVOY_UNKNOWN_TYPE. */
 export function lookupType(nameOrUrl: string): Type {
   const t = findType(nameOrUrl);
-  if (!t) throw new EnvoyProtoError('PETREL_ENVOY_UNKNOWN_TYPE', `unknown message type "${nameOrUrl}"`);
+  if (!t)
+    throw new EnvoyProtoError('PETREL_ENVOY_UNKNOWN_TYPE', `unknown message type "${nameOrUrl}"`);
   return t;
 }
 
 /** The enum with that full name; throws PETREL_ENVOY_UNKNOWN_TYPE. */
 export function lookupEnum(fullName: string): Enum {
   const found = envoyRoot().lookup(`.${bareName(fullName)}`);
-  if (!(found instanceof protobuf.Enum)) throw new EnvoyProtoError('PETREL_ENVOY_UNKNOWN_TYPE', `unknown enum "${fullName}"`);
+  if (!(found instanceof protobuf.Enum))
+    throw new EnvoyProtoError('PETREL_ENVOY_UNKNOWN_TYPE', `unknown enum "${fullName}"`);
   return found;
 }
 
@@ -86,7 +91,14 @@ export function structValueKeys(): ValueKeys {
   if (!valueKeys) {
     const byId = lookupType('google.protobuf.Value').fieldsById;
     const name = (id: number) => byId[id]!.name;
-    valueKeys = { null: name(1), number: name(2), string: name(3), bool: name(4), struct: name(5), list: name(6) };
+    valueKeys = {
+      null: name(1),
+      number: name(2),
+      string: name(3),
+      bool: name(4),
+      struct: name(5),
+      list: name(6),
+    };
   }
   return valueKeys;
 }

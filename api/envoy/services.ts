@@ -40,8 +40,13 @@ let cached: XdsPackage | undefined;
 
 function constructorAt(obj: GrpcObject, fullName: string): ServiceClientConstructor {
   let node: unknown = obj;
-  for (const part of fullName.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
-  if (typeof node !== 'function') throw new EnvoyProtoError('PETREL_ENVOY_PROTO_LOAD', `service ${fullName} missing from the xDS protos`);
+  for (const part of fullName.split('.'))
+    node = (node as Record<string, unknown> | undefined)?.[part];
+  if (typeof node !== 'function')
+    throw new EnvoyProtoError(
+      'PETREL_ENVOY_PROTO_LOAD',
+      `service ${fullName} missing from the xDS protos`,
+    );
   return node as ServiceClientConstructor;
 }
 
@@ -64,7 +69,10 @@ export function loadAdsPackage(): XdsPackage {
       includeDirs: includeDirs(),
     });
   } catch (err) {
-    throw new EnvoyProtoError('PETREL_ENVOY_PROTO_LOAD', `loading xDS service protos: ${err instanceof Error ? err.message : String(err)}`);
+    throw new EnvoyProtoError(
+      'PETREL_ENVOY_PROTO_LOAD',
+      `loading xDS service protos: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const grpcObject = loadPackageDefinition(packageDefinition);
   cached = {

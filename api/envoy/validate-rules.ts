@@ -13,7 +13,16 @@ import type { Field, NamespaceBase, Type } from 'protobufjs';
 import { WKT, isSpecialForm } from './encode.ts';
 import { fieldRules, messageDisabled, oneofRequired, rulePaths } from './pgv-options.ts';
 import type { FieldRules } from './pgv-options.ts';
-import { checkAnyUrl, checkBool, checkBytes, checkDuration, checkEnum, checkNumber, checkString, checkTimestamp } from './pgv-scalars.ts';
+import {
+  checkAnyUrl,
+  checkBool,
+  checkBytes,
+  checkDuration,
+  checkEnum,
+  checkNumber,
+  checkString,
+  checkTimestamp,
+} from './pgv-scalars.ts';
 import { envoyRoot, findType } from './root.ts';
 import type { EnvoyResource } from './types.ts';
 import { isPlainObject } from './well-known.ts';
@@ -75,13 +84,25 @@ function required(rules: FieldRules | undefined): boolean {
 }
 
 /** A singular value (a field, a list item or a map value) against its FieldRules. */
-function checkValue(field: Field, rules: FieldRules | undefined, v: unknown, present: boolean, at: string, out: string[], depth: number): void {
+function checkValue(
+  field: Field,
+  rules: FieldRules | undefined,
+  v: unknown,
+  present: boolean,
+  at: string,
+  out: string[],
+  depth: number,
+): void {
   const rt = field.resolvedType;
   if (rt instanceof protobuf.Enum) {
     const r = family(rules, 'enum');
     if (!r) return;
     const number = typeof v === 'string' ? rt.values[v] : ((v as number | undefined) ?? 0);
-    emit(out, at, checkEnum(r, number ?? NaN, number !== undefined && rt.valuesById[number] !== undefined));
+    emit(
+      out,
+      at,
+      checkEnum(r, number ?? NaN, number !== undefined && rt.valuesById[number] !== undefined),
+    );
     return;
   }
   if (rt instanceof protobuf.Type) {
@@ -91,14 +112,25 @@ function checkValue(field: Field, rules: FieldRules | undefined, v: unknown, pre
     }
     switch (rt.fullName) {
       case WKT.Duration:
-        emit(out, at, family(rules, 'duration') ? checkDuration(family(rules, 'duration')!, v as string) : []);
+        emit(
+          out,
+          at,
+          family(rules, 'duration') ? checkDuration(family(rules, 'duration')!, v as string) : [],
+        );
         return;
       case WKT.Timestamp:
-        emit(out, at, family(rules, 'timestamp') ? checkTimestamp(family(rules, 'timestamp')!, v as string) : []);
+        emit(
+          out,
+          at,
+          family(rules, 'timestamp')
+            ? checkTimestamp(family(rules, 'timestamp')!, v as string)
+            : [],
+        );
         return;
       case WKT.Any:
         if (!isPlainObject(v)) return;
-        if (family(rules, 'any')) emit(out, at, checkAnyUrl(family(rules, 'any')!, String(v['@type'])));
+        if (family(rules, 'any'))
+          emit(out, at, checkAnyUrl(family(rules, 'any')!, String(v['@type'])));
         checkInlineAny(v, at, out, depth);
         return;
       case WKT.Struct:
@@ -116,10 +148,21 @@ function checkValue(field: Field, rules: FieldRules | undefined, v: unknown, pre
     checkMessage(rt, v, at, out, depth + 1);
     return;
   }
-  emit(out, at, checkScalar(field.type, family(rules, field.type), present ? v : scalarDefault(field.type)));
+  emit(
+    out,
+    at,
+    checkScalar(field.type, family(rules, field.type), present ? v : scalarDefault(field.type)),
+  );
 }
 
-function checkRepeated(field: Field, rules: FieldRules | undefined, list: unknown[], at: string, out: string[], depth: number): void {
+function checkRepeated(
+  field: Field,
+  rules: FieldRules | undefined,
+  list: unknown[],
+  at: string,
+  out: string[],
+  depth: number,
+): void {
   const r = family(rules, 'repeated');
   if (r && !(r['ignore_empty'] === true && list.length === 0)) {
     if (r['min_items'] !== undefined && list.length < Number(r['min_items'])) {
@@ -137,7 +180,14 @@ function checkRepeated(field: Field, rules: FieldRules | undefined, list: unknow
   list.forEach((item, i) => checkValue(field, items, item, true, `${at}[${i}]`, out, depth));
 }
 
-function checkMap(field: Field, rules: FieldRules | undefined, map: Obj, at: string, out: string[], depth: number): void {
+function checkMap(
+  field: Field,
+  rules: FieldRules | undefined,
+  map: Obj,
+  at: string,
+  out: string[],
+  depth: number,
+): void {
   const r = family(rules, 'map');
   const entries = Object.entries(map);
   if (r && !(r['ignore_empty'] === true && entries.length === 0)) {
@@ -153,7 +203,14 @@ function checkMap(field: Field, rules: FieldRules | undefined, map: Obj, at: str
   const valueRules = r?.['values'] as FieldRules | undefined;
   for (const [k, v] of entries) {
     const here = `${at}[${JSON.stringify(k)}]`;
-    const key = keyType === 'string' ? k : keyType === 'bool' ? k === 'true' : keyType.includes('64') ? k : Number(k);
+    const key =
+      keyType === 'string'
+        ? k
+        : keyType === 'bool'
+          ? k === 'true'
+          : keyType.includes('64')
+            ? k
+            : Number(k);
     emit(out, here, checkScalar(keyType, family(keyRules, keyType), key), 'key: ');
     checkValue(field, valueRules, v, true, here, out, depth);
   }
@@ -169,7 +226,8 @@ function checkMessage(type: Type, obj: Obj, at: string, out: string[], depth: nu
     const rules = fieldRules(field);
     const here = `${at}.${field.name}`;
     if (field.map) checkMap(field, rules, present ? (v as Obj) : {}, here, out, depth);
-    else if (field.repeated) checkRepeated(field, rules, present ? (v as unknown[]) : [], here, out, depth);
+    else if (field.repeated)
+      checkRepeated(field, rules, present ? (v as unknown[]) : [], here, out, depth);
     else checkValue(field, rules, v, present, here, out, depth);
   }
   for (const oneof of type.oneofsArray) {
@@ -194,9 +252,34 @@ export function checkRules(resource: EnvoyResource): string[] {
 }
 
 const SUPPORTED: Record<string, string[]> = {
-  string: ['const', 'len', 'min_len', 'max_len', 'len_bytes', 'min_bytes', 'max_bytes', 'pattern', 'prefix', 'suffix', 'contains',
-    'not_contains', 'in', 'not_in', 'email', 'hostname', 'ip', 'ipv4', 'ipv6', 'uri', 'uri_ref', 'address', 'uuid',
-    'well_known_regex', 'strict', 'ignore_empty'],
+  string: [
+    'const',
+    'len',
+    'min_len',
+    'max_len',
+    'len_bytes',
+    'min_bytes',
+    'max_bytes',
+    'pattern',
+    'prefix',
+    'suffix',
+    'contains',
+    'not_contains',
+    'in',
+    'not_in',
+    'email',
+    'hostname',
+    'ip',
+    'ipv4',
+    'ipv6',
+    'uri',
+    'uri_ref',
+    'address',
+    'uuid',
+    'well_known_regex',
+    'strict',
+    'ignore_empty',
+  ],
   bytes: ['len', 'min_len', 'max_len', 'pattern', 'ip', 'ipv4', 'ipv6', 'ignore_empty'],
   bool: ['const'],
   enum: ['const', 'defined_only', 'in', 'not_in'],
@@ -207,7 +290,20 @@ const SUPPORTED: Record<string, string[]> = {
   duration: ['required', 'const', 'lt', 'lte', 'gt', 'gte', 'in', 'not_in'],
   timestamp: ['required', 'const', 'lt', 'lte', 'gt', 'gte', 'lt_now', 'gt_now'],
 };
-for (const n of ['float', 'double', 'int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'fixed32', 'fixed64', 'sfixed32', 'sfixed64']) {
+for (const n of [
+  'float',
+  'double',
+  'int32',
+  'int64',
+  'uint32',
+  'uint64',
+  'sint32',
+  'sint64',
+  'fixed32',
+  'fixed64',
+  'sfixed32',
+  'sfixed64',
+]) {
   SUPPORTED[n] = ['const', 'lt', 'lte', 'gt', 'gte', 'in', 'not_in', 'ignore_empty'];
 }
 
@@ -230,7 +326,8 @@ export function unsupportedRules(): string[] {
         for (const field of child.fieldsArray) {
           const rules = fieldRules(field);
           if (!rules) continue;
-          for (const p of rulePaths(rules)) if (!supported(p)) out.push(`${child.fullName.slice(1)}.${field.name}: ${p}`);
+          for (const p of rulePaths(rules))
+            if (!supported(p)) out.push(`${child.fullName.slice(1)}.${field.name}: ${p}`);
         }
       }
       if (child instanceof protobuf.Namespace) walk(child); // a Type is a Namespace too

@@ -55,7 +55,8 @@ export function durationNanos(d: SecondsNanos): bigint {
   return BigInt(d.seconds) * 1_000_000_000n + BigInt(d.nanos);
 }
 
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
 /** RFC 3339 with "Z" or an offset → seconds since the epoch and nanos. */
 export function parseTimestamp(text: string): SecondsNanos | undefined {
@@ -67,7 +68,12 @@ export function parseTimestamp(text: string): SecondsNanos | undefined {
   date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
   date.setUTCHours(Number(h), Number(mi), Number(s), 0);
   // A day or hour out of range rolls over (Feb 30 → Mar 1); a real time survives the trip.
-  if (date.getUTCDate() !== Number(d) || date.getUTCMonth() !== Number(mo) - 1 || date.getUTCHours() !== Number(h)) return undefined;
+  if (
+    date.getUTCDate() !== Number(d) ||
+    date.getUTCMonth() !== Number(mo) - 1 ||
+    date.getUTCHours() !== Number(h)
+  )
+    return undefined;
   if (Number(mi) > 59 || Number(s) > 59) return undefined;
   let seconds = Math.floor(date.getTime() / 1000);
   if (zone !== 'Z') {
@@ -86,10 +92,12 @@ export function formatTimestamp(t: SecondsNanos): string {
 }
 
 /** JSON types allowed in a google.protobuf.Value. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) return false;
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v))
+    return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }

@@ -42,7 +42,11 @@ export function hostSpecificity(host: string): number {
 export function serviceDomains(service: Service, port: number, proxy: Proxy): string[] {
   // Istio also answers to the absolute form of the FQDN (`reviews.default.svc.cluster.local.`),
   // which clients that resolve with a trailing dot send as their Host.
-  const names = [service.hostname, `${service.hostname}.`, ...altHostnames(service.hostname, proxy)];
+  const names = [
+    service.hostname,
+    `${service.hostname}.`,
+    ...altHostnames(service.hostname, proxy),
+  ];
   const out: string[] = [];
   for (const name of names) out.push(name, `${name}:${port}`);
   // A headless Kubernetes service is also reached by pod names under it (pod-0.db.ns.svc…).

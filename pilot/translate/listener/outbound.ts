@@ -9,7 +9,12 @@
 import type { Service, ServicePort, VirtualService } from '../../model/types.ts';
 import type { EnvoyResource } from '../types.ts';
 import { hostsOverlap } from '../common/hosts.ts';
-import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER, listenerName, outboundClusterName } from '../common/names.ts';
+import {
+  BLACKHOLE_CLUSTER,
+  PASSTHROUGH_CLUSTER,
+  listenerName,
+  outboundClusterName,
+} from '../common/names.ts';
 import { isHttpProtocol, isTlsProtocol } from '../common/protocol.ts';
 import { LISTENER } from '../common/type-urls.ts';
 import type { BuildContext } from '../cluster/context.ts';
@@ -18,7 +23,12 @@ import type { RouteContext } from '../route/context.ts';
 import { outboundPolicy, virtualServiceHosts } from '../route/sidecar-routes.ts';
 import { listenerAddress, wildcardAddress } from './address.ts';
 import { interceptionNone, localhostAddress } from '../common/interception.ts';
-import { HTTP_INSPECTOR_FILTER, TLS_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
+import {
+  HTTP_INSPECTOR_FILTER,
+  TLS_INSPECTOR_FILTER,
+  hcmFilter,
+  tcpProxyFilter,
+} from './filters.ts';
 import type { TcpTarget } from './filters.ts';
 import { tcpRouteTarget, tlsRoutes } from './l4-routes.ts';
 
@@ -145,9 +155,7 @@ export function sidecarOutboundListeners(ctx: BuildContext): EnvoyResource[] {
         gatewayNames: new Set([MESH_GATEWAY]),
       };
       // Without capture no connection arrives for a VIP: only the port can tell services apart.
-      const vips = none
-        ? []
-        : service.addresses.filter((a) => a !== '0.0.0.0' && !a.includes('/'));
+      const vips = none ? [] : service.addresses.filter((a) => a !== '0.0.0.0' && !a.includes('/'));
       if (vips.length > 0) {
         for (const vip of vips) {
           const name = listenerName(vip, port.port);
@@ -195,14 +203,7 @@ export function sidecarOutboundListeners(ctx: BuildContext): EnvoyResource[] {
   }
   for (const [port, entry] of [...wildcardChains].sort(([a], [b]) => a - b)) {
     out.push(
-      outboundListener(
-        listenerName(wildcard, port),
-        wildcard,
-        port,
-        entry.chains,
-        entry.tls,
-        none,
-      ),
+      outboundListener(listenerName(wildcard, port), wildcard, port, entry.chains, entry.tls, none),
     );
   }
   return out;

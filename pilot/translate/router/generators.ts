@@ -37,11 +37,21 @@ export const routerRouteGenerator: Generator<PushContext> = {
     const ctx = context(push, proxy);
     const configs = serversByPort(ctx).flatMap((e) => [
       ...(e.http.length > 0
-        ? [applyRouteRateLimits(ctx, e.port, gatewayRouteConfiguration(ctx, httpRouteName(e.port), e.port, e.http))]
+        ? [
+            applyRouteRateLimits(
+              ctx,
+              e.port,
+              gatewayRouteConfiguration(ctx, httpRouteName(e.port), e.port, e.http),
+            ),
+          ]
         : []),
       // One route configuration per HTTPS server: only its hosts are served on its chain.
       ...e.https.map((s) =>
-        applyRouteRateLimits(ctx, e.port, gatewayRouteConfiguration(ctx, httpsRouteName(s.server, s.gateway), e.port, [s])),
+        applyRouteRateLimits(
+          ctx,
+          e.port,
+          gatewayRouteConfiguration(ctx, httpsRouteName(s.server, s.gateway), e.port, [s]),
+        ),
       ),
     ]);
     return selectNamed(configs, names);
