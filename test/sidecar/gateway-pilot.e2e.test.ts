@@ -2,30 +2,21 @@
 // in file mode over ADS, serves real HTTP traffic to real backends as the Istio
 // YAML says — and follows an edit of that YAML.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPilot, type RunningPilot } from '../../pilot/main.ts';
-import { startAgent, type Agent } from '../../sidecar/agent/agent.ts';
-import { ProxyDataPlane } from '../../sidecar/proxy/data-plane.ts';
+import {
+  freePort,
+  startGatewayUnderPilot,
+  type GatewayUnderPilot,
+} from '../support/mesh/gateway-under-pilot.ts';
 import { httpWorkloadsYaml } from '../support/mesh/http-workloads.ts';
 import { httpBackend, send, type Backend } from './proxy/support/backends.ts';
 
 let dir: string;
-let pilot: RunningPilot;
-let agent: Agent;
-let dataPlane: ProxyDataPlane;
+let mesh: GatewayUnderPilot;
 let gatewayPort: number;
 const backends: Backend[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 function gatewayYaml(routes: string): string {
   return `apiVersion: networking.istio.io/v1
@@ -88,42 +79,11 @@ beforeAll(async () => {
     ),
   );
   writeFileSync(join(dir, 'gateway.yaml'), gatewayYaml(ROUTES));
-  pilot = await startPilot({
-    configDir: dir,
-    xdsPort: 0,
-    monitoringPort: 0,
-    debounceMs: 20,
-    debounceMaxMs: 200,
-  });
-  dataPlane = new ProxyDataPlane();
-  agent = await startAgent({
-    xdsAddress: `127.0.0.1:${pilot.xdsPort}`,
-    dataPlane,
-    identity: {
-      role: 'router',
-      podName: 'gw-1',
-      namespace: 'default',
-      ips: ['127.0.0.1'],
-      labels: { istio: 'ingressgateway' },
-    },
-    adminPort: 0,
-    statusPort: 0,
-    healthPort: 0,
-    probeHost: '127.0.0.1',
-    handleSignals: false,
-    exit: () => {},
-  });
-  const deadline = Date.now() + 10_000;
-  while (!agent.readiness.check().ready && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 20));
-  expect(agent.readiness.check()).toEqual({ ready: true, reason: '' });
+  mesh = await startGatewayUnderPilot(dir);
 });
 
 afterAll(async () => {
-  await agent?.xds.close();
-  await Promise.all([agent?.admin.close(), agent?.health.close(), agent?.status.close()]);
-  await dataPlane?.close();
-  await pilot?.stop();
+  await mesh?.stop();
   await Promise.all(backends.map((b) => b.close()));
   rmSync(dir, { recursive: true, force: true });
 });

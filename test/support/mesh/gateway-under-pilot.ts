@@ -1,0 +1,66 @@
+// A real pilot in file mode over `configDir` and Petrel's gateway proxy (router role,
+// labels istio=ingressgateway) configured only by it, in this process: the setup the
+// gateway end-to-end tests share. Resolves once the gateway reports ready.
+import { createServer, type AddressInfo } from 'node:net';
+import { startPilot, type RunningPilot } from '../../../pilot/main.ts';
+import { startAgent, type Agent } from '../../../sidecar/agent/agent.ts';
+import { ProxyDataPlane } from '../../../sidecar/proxy/data-plane.ts';
+
+export interface GatewayUnderPilot {
+  pilot: RunningPilot;
+  agent: Agent;
+  dataPlane: ProxyDataPlane;
+  stop(): Promise<void>;
+}
+
+/** A port free right now, for a Gateway server the test writes before the proxy binds it. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+export async function startGatewayUnderPilot(configDir: string): Promise<GatewayUnderPilot> {
+  const pilot = await startPilot({
+    configDir,
+    xdsPort: 0,
+    monitoringPort: 0,
+    debounceMs: 20,
+    debounceMaxMs: 200,
+  });
+  const dataPlane = new ProxyDataPlane();
+  const agent = await startAgent({
+    xdsAddress: `127.0.0.1:${pilot.xdsPort}`,
+    dataPlane,
+    identity: {
+      role: 'router',
+      podName: 'gw-1',
+      namespace: 'default',
+      ips: ['127.0.0.1'],
+      labels: { istio: 'ingressgateway' },
+    },
+    adminPort: 0,
+    statusPort: 0,
+    healthPort: 0,
+    probeHost: '127.0.0.1',
+    handleSignals: false,
+    exit: () => {},
+  });
+  const stop = async () => {
+    await agent.xds.close();
+    await Promise.all([agent.admin.close(), agent.health.close(), agent.status.close()]);
+    await dataPlane.close();
+    await pilot.stop();
+  };
+  const deadline = Date.now() + 10_000;
+  while (!agent.readiness.check().ready && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  const readiness = agent.readiness.check();
+  if (!readiness.ready) {
+    await stop();
+    throw new Error(`gateway not ready in 10 s: ${readiness.reason}`);
+  }
+  return { pilot, agent, dataPlane, stop };
+}
