@@ -40,7 +40,62 @@ export const ServerTLSSettings = z.strictObject({
   cipherSuites: z.array(z.string()).optional(),
 });
 
-export const Server = z.strictObject({
+const TLS_PROTOCOLS = new Set(['HTTPS', 'TLS']);
+
+/**
+ * Cross-field rules of a Gateway server's TLS, as Istio's validation states them:
+ * a terminating mode needs its certificate (a credentialName, or the file pair),
+ * MUTUAL also the client CA; ISTIO_MUTUAL takes the workload certificate and no
+ * files; HTTPS/TLS servers need TLS settings; a plain HTTP server may only redirect.
+ * Rejecting these at admission beats a server that silently never listens.
+ */
+function checkServerTls(server: ServerShape, ctx: z.RefinementCtx): void {
+  const tls = server.tls;
+  const protocol = server.port.protocol.toUpperCase();
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  if (!tls) {
+    if (TLS_PROTOCOLS.has(protocol))
+      issue(['tls'], `server must have TLS settings for the ${protocol} protocol`);
+    return;
+  }
+  if (!TLS_PROTOCOLS.has(protocol)) {
+    if (tls.mode && tls.mode !== 'PASSTHROUGH' && !tls.httpsRedirect)
+      issue(['tls', 'mode'], `only httpsRedirect is allowed on a ${protocol} server`);
+    return;
+  }
+  if (tls.credentialName && tls.credentialNames?.length)
+    issue(['tls', 'credentialNames'], 'cannot be set together with credentialName');
+  const mode = tls.mode ?? 'PASSTHROUGH';
+  const files = tls.serverCertificate || tls.privateKey || tls.caCertificates;
+  if (mode === 'ISTIO_MUTUAL') {
+    if (files || tls.credentialName || tls.credentialNames?.length)
+      issue(
+        ['tls', 'mode'],
+        'ISTIO_MUTUAL uses the workload certificate: set no serverCertificate, privateKey, caCertificates or credentialName',
+      );
+    return;
+  }
+  if (mode !== 'SIMPLE' && mode !== 'MUTUAL' && mode !== 'OPTIONAL_MUTUAL') return;
+  if (tls.credentialName || tls.credentialNames?.length) {
+    if (tls.caCrl) issue(['tls', 'caCrl'], 'cannot be set together with credentialName');
+    return;
+  }
+  if (!tls.serverCertificate)
+    issue(
+      ['tls', 'serverCertificate'],
+      `${mode} mode requires a server certificate (or a credentialName)`,
+    );
+  if (!tls.privateKey)
+    issue(['tls', 'privateKey'], `${mode} mode requires a private key (or a credentialName)`);
+  if (mode !== 'SIMPLE' && !tls.caCertificates)
+    issue(
+      ['tls', 'caCertificates'],
+      `${mode} mode requires a client CA bundle (or a credentialName)`,
+    );
+}
+
+const ServerShape = z.strictObject({
   port: z.strictObject({
     number: port(),
     protocol: z
@@ -58,6 +113,9 @@ export const Server = z.strictObject({
   defaultEndpoint: z.string().optional(),
   name: z.string().optional(),
 });
+type ServerShape = z.infer<typeof ServerShape>;
+
+export const Server = ServerShape.superRefine(checkServerTls);
 
 export const GatewaySpec = z.strictObject({
   servers: z.array(Server).min(1, 'must have at least one server'),
