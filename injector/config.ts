@@ -54,7 +54,10 @@ export function injectorConfig(partial: Partial<InjectorConfig> = {}): InjectorC
       `revision ${JSON.stringify(revision)}: must be a lowercase DNS-1123 label`,
     );
   }
-  const systemNamespace = partial.systemNamespace ?? 'istio-system';
+  // istiod takes its own namespace (POD_NAMESPACE from the downward API) as the
+  // system namespace: webhook configuration names, service DNS names and the xDS
+  // address follow wherever the chart installed it.
+  const systemNamespace = partial.systemNamespace ?? (process.env.POD_NAMESPACE || 'istio-system');
   const trustDomain = partial.trustDomain ?? 'cluster.local';
   const config: InjectorConfig = {
     revision,

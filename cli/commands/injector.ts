@@ -41,7 +41,7 @@ const FLAGS = {
     '  --xds-address HOST:PORT  where injected proxies find pilot (default istiod[-R].istio-system.svc:15012)',
     '  --cluster-id ID          ISTIO_META_CLUSTER_ID of injected proxies (default Kubernetes)',
     '  --trust-domain NAME      SPIFFE trust domain (default cluster.local)',
-    '  --system-namespace NS    namespace of the control plane (default istio-system)',
+    '  --system-namespace NS    namespace of the control plane (default $POD_NAMESPACE, else istio-system)',
     '  --kube                   use the Kubernetes API (in-cluster or KUBECONFIG): read namespace labels,',
     '                           keep the caBundle of istio-sidecar-injector / istio-validator-<ns> current',
   ].join('\n'),
