@@ -4,7 +4,7 @@
 // that passes unknown hosts through (ALLOW_ANY) or answers 502 (REGISTRY_ONLY).
 import type { Service, VirtualService } from '../../model/types.ts';
 import type { EnvoyResource } from '../types.ts';
-import { hostSpecificity, hostsOverlap, serviceDomains } from '../common/hosts.ts';
+import { hostsOverlap, serviceDomains } from '../common/hosts.ts';
 import { PASSTHROUGH_CLUSTER } from '../common/names.ts';
 import { isHttpProtocol } from '../common/protocol.ts';
 import { ROUTE_CONFIGURATION } from '../common/type-urls.ts';
@@ -13,55 +13,16 @@ import { MESH_GATEWAY } from './context.ts';
 import type { RouteContext } from './context.ts';
 import { defaultRoute } from './default-route.ts';
 import { routesForVirtualService } from './virtual-service.ts';
+import { claimingVirtualService } from './vs-claims.ts';
+import { virtualServiceHosts } from './vs-hosts.ts';
+
+// Listener generation asks for the resolved hosts too.
+export { virtualServiceHosts };
 
 export interface VirtualHostEntry {
   name: string;
   domains: string[];
   routes: Record<string, unknown>[];
-}
-
-// VirtualService hosts resolved per push: asked for every (service, VirtualService)
-// pair of every proxy's route configs, and the result depends only on the push and
-// the VirtualService. Plain WeakMaps, no key strings: this sits in the hottest loop.
-const resolvedHosts = new WeakMap<object, WeakMap<VirtualService, readonly string[]>>();
-
-/** The VirtualService hosts resolved to FQDNs from the VirtualService's namespace; read-only. */
-export function virtualServiceHosts(ctx: BuildContext, vs: VirtualService): readonly string[] {
-  const namespace = vs.metadata.namespace;
-  if (namespace === undefined)
-    return (vs.spec.hosts ?? []).map((h) => ctx.push.resolveHost(h, ctx.proxy.namespace));
-  let byVs = resolvedHosts.get(ctx.push);
-  if (!byVs) {
-    byVs = new WeakMap();
-    resolvedHosts.set(ctx.push, byVs);
-  }
-  let hosts = byVs.get(vs);
-  if (!hosts) {
-    hosts = (vs.spec.hosts ?? []).map((h) => ctx.push.resolveHost(h, namespace));
-    byVs.set(vs, hosts);
-  }
-  return hosts;
-}
-
-/**
- * Which VirtualService claims a service (Istio: an exact host wins over wildcards, the
- * most specific wildcard wins among wildcards, earlier in precedence order wins ties).
- */
-export function claimingVirtualService(
-  ctx: BuildContext,
-  service: Service,
-  virtualServices: readonly VirtualService[],
-): VirtualService | undefined {
-  let best: { vs: VirtualService; score: number } | undefined;
-  for (const vs of virtualServices) {
-    if (!vs.spec.http?.length) continue;
-    for (const host of virtualServiceHosts(ctx, vs)) {
-      if (!hostsOverlap(host, service.hostname)) continue;
-      const score = host === service.hostname ? Number.MAX_SAFE_INTEGER : hostSpecificity(host);
-      if (!best || score > best.score) best = { vs, score };
-    }
-  }
-  return best?.vs;
 }
 
 /** A proxyless gRPC client speaks gRPC on ports of undeclared protocol too. */
@@ -101,6 +62,33 @@ export function sidecarVirtualHosts(
   return out;
 }
 
+interface HostnameSet {
+  overlaps(host: string): boolean;
+}
+
+// Per services list (cached per push and scope): port 80's route config asks, for
+// each VirtualService host, whether any service has it — a scan of every service.
+const hostnameSets = new WeakMap<readonly Service[], HostnameSet>();
+
+function serviceHostnames(services: readonly Service[]): HostnameSet {
+  let set = hostnameSets.get(services);
+  if (set) return set;
+  const exact = new Set<string>();
+  const wildcards: string[] = [];
+  for (const s of services) {
+    if (s.hostname.startsWith('*')) wildcards.push(s.hostname);
+    else exact.add(s.hostname);
+  }
+  set = {
+    overlaps: (host) =>
+      host.startsWith('*')
+        ? services.some((s) => hostsOverlap(host, s.hostname))
+        : exact.has(host) || wildcards.some((w) => hostsOverlap(host, w)),
+  };
+  hostnameSets.set(services, set);
+  return set;
+}
+
 /**
  * VirtualService hosts that name no service (e.g. `api.example.com` without a
  * ServiceEntry) get a virtual host on port 80 only, as in Istio: plain HTTP to an
@@ -111,12 +99,10 @@ function nonRegistryHosts(
   virtualServices: readonly VirtualService[],
 ): VirtualHostEntry[] {
   const out: VirtualHostEntry[] = [];
-  const all = rctx.push.servicesFor(rctx.proxy);
+  const names = serviceHostnames(rctx.push.servicesFor(rctx.proxy));
   for (const vs of virtualServices) {
     if (!vs.spec.http?.length) continue;
-    const hosts = virtualServiceHosts(rctx, vs).filter(
-      (h) => !all.some((s) => hostsOverlap(h, s.hostname)),
-    );
+    const hosts = virtualServiceHosts(rctx, vs).filter((h) => !names.overlaps(h));
     if (hosts.length === 0) continue;
     const routes = routesForVirtualService(rctx, vs);
     if (routes.length === 0) continue;

@@ -100,6 +100,54 @@ describe('sidecar routes (host forms and fallbacks)', () => {
   });
 });
 
+describe('sidecar routes (precedence among several claims)', () => {
+  const s = scenarioFromYaml(`
+kind: TestInclude
+file: base/bookinfo.yaml
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: widest, namespace: default, creationTimestamp: "2024-01-01T00:00:00Z"}
+spec:
+  hosts: ["*.svc.cluster.local"]
+  http: [{name: widest, route: [{destination: {host: details}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: narrower, namespace: default, creationTimestamp: "2024-01-02T00:00:00Z"}
+spec:
+  hosts: ["*.default.svc.cluster.local"]
+  http: [{name: narrower, route: [{destination: {host: details}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: first-exact, namespace: default, creationTimestamp: "2024-01-03T00:00:00Z"}
+spec:
+  hosts: [ratings]
+  http: [{name: first-exact, route: [{destination: {host: reviews}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: second-exact, namespace: default, creationTimestamp: "2024-01-04T00:00:00Z"}
+spec:
+  hosts: [ratings.default.svc.cluster.local]
+  http: [{name: second-exact, route: [{destination: {host: reviews}}]}]
+---
+kind: TestProxy
+name: p
+node: {id: sidecar~10.1.0.1~productpage-v1-7d9b8.default~default.svc.cluster.local, metadata: {NAMESPACE: default}}
+`);
+  const rc = named(resourcesOf(s, 'rds'), '9080');
+
+  it('lets the most specific wildcard win even when a wider one is older', () => {
+    expect(simulate(rc, { host: 'details', path: '/' })?.route).toBe('narrower');
+  });
+
+  it('lets the older of two exact claims win', () => {
+    expect(simulate(rc, { host: 'ratings', path: '/' })?.route).toBe('first-exact');
+  });
+});
+
 describe('sidecar routes (which VirtualService claims a host)', () => {
   const s = scenarioFromYaml(`
 kind: TestInclude
