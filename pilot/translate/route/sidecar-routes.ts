@@ -7,6 +7,7 @@ import type { EnvoyResource } from '../types.ts';
 import { hostsOverlap, serviceDomains } from '../common/hosts.ts';
 import { PASSTHROUGH_CLUSTER } from '../common/names.ts';
 import { isHttpProtocol } from '../common/protocol.ts';
+import { identityKey, memoPerPush } from '../common/push-memo.ts';
 import { ROUTE_CONFIGURATION } from '../common/type-urls.ts';
 import type { BuildContext } from '../cluster/context.ts';
 import { MESH_GATEWAY } from './context.ts';
@@ -167,7 +168,45 @@ function catchAllHost(ctx: BuildContext): Record<string, unknown> {
   };
 }
 
+// VirtualService lists (per push and scope) whose routes depend on the proxy's labels.
+const labelSensitive = new WeakMap<readonly VirtualService[], boolean>();
+
+function usesSourceLabels(virtualServices: readonly VirtualService[]): boolean {
+  let uses = labelSensitive.get(virtualServices);
+  if (uses === undefined) {
+    uses = virtualServices.some((vs) =>
+      [...(vs.spec.http ?? []), ...(vs.spec.tcp ?? []), ...(vs.spec.tls ?? [])].some((r) =>
+        r.match?.some((m) => m.sourceLabels && Object.keys(m.sourceLabels).length > 0),
+      ),
+    );
+    labelSensitive.set(virtualServices, uses);
+  }
+  return uses;
+}
+
+/**
+ * Everything of the proxy a sidecar's outbound route config depends on: the
+ * namespace (visibility, short host names, sourceNamespace), the DNS domain, the
+ * Sidecar that scopes it, and the labels only when a visible VirtualService
+ * matches on sourceLabels. Proxies that agree on these get the same object, so
+ * pilot encodes it once per push (Istio caches RDS by similar keys).
+ */
+function routeConfigKey(ctx: BuildContext, port: number): string {
+  const { proxy } = ctx;
+  const labels = usesSourceLabels(ctx.push.virtualServicesForSidecar(proxy))
+    ? JSON.stringify(Object.entries(proxy.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : '';
+  const sidecar = identityKey(ctx.push.sidecarFor(proxy));
+  return `${ctx.family}|${port}|${proxy.namespace}|${proxy.dnsDomain}|${sidecar}|${labels}`;
+}
+
 export function sidecarRouteConfiguration(ctx: BuildContext, port: number): EnvoyResource {
+  return memoPerPush(ctx.push, sidecarRouteConfiguration, routeConfigKey(ctx, port), () =>
+    buildRouteConfiguration(ctx, port),
+  );
+}
+
+function buildRouteConfiguration(ctx: BuildContext, port: number): EnvoyResource {
   const hosts = uniqueDomains(sidecarVirtualHosts(ctx, port)).map(virtualHostObject);
   return {
     '@type': ROUTE_CONFIGURATION,

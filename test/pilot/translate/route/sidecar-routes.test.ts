@@ -207,3 +207,51 @@ node: {id: sidecar~10.1.0.1~productpage-v1-7d9b8.default~default.svc.cluster.loc
     });
   });
 });
+
+describe('sidecar route configs shared across proxies', () => {
+  const yaml = (sourceLabels: boolean) => `
+kind: TestInclude
+file: base/bookinfo.yaml
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - name: from-v1
+    match: [{${sourceLabels ? 'sourceLabels: {version: v1}' : 'sourceNamespace: default'}}]
+    route: [{destination: {host: reviews, subset: v2}}]
+  - name: rest
+    route: [{destination: {host: reviews, subset: v1}}]
+---
+kind: TestProxy
+name: a
+node: {id: sidecar~10.1.0.1~productpage-v1-1.default~default.svc.cluster.local, metadata: {NAMESPACE: default, LABELS: {app: productpage, version: v1}}}
+---
+kind: TestProxy
+name: b
+node: {id: sidecar~10.1.0.2~productpage-v2-1.default~default.svc.cluster.local, metadata: {NAMESPACE: default, LABELS: {app: productpage, version: v2}}}
+---
+kind: TestProxy
+name: c
+node: {id: sidecar~10.1.0.3~other-1.other~other.svc.cluster.local, metadata: {NAMESPACE: other}}
+`;
+  const rds = (s: ReturnType<typeof scenarioFromYaml>, proxy: string) =>
+    named(resourcesOf(s, 'rds', proxy), '9080');
+
+  it('hands proxies of one namespace the same object when nothing depends on their labels', () => {
+    const s = scenarioFromYaml(yaml(false));
+    expect(rds(s, 'a')).toBe(rds(s, 'b'));
+    expect(rds(s, 'c')).not.toBe(rds(s, 'a'));
+    // The other namespace sees short names of its own: no `reviews` domain there.
+    expect(simulate(rds(s, 'c'), { host: 'reviews', path: '/' })?.route).toBe('allow_any');
+  });
+
+  it('keeps proxies apart by labels when a VirtualService matches sourceLabels', () => {
+    const s = scenarioFromYaml(yaml(true));
+    expect(rds(s, 'a')).not.toBe(rds(s, 'b'));
+    expect(simulate(rds(s, 'a'), { host: 'reviews', path: '/' })?.route).toBe('from-v1');
+    expect(simulate(rds(s, 'b'), { host: 'reviews', path: '/' })?.route).toBe('rest');
+  });
+});
