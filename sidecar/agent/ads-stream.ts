@@ -1,5 +1,6 @@
 // What the xDS client needs from one ADS stream, whichever variant (SotW or delta)
 // carries it, plus the wire helpers both variants share.
+import type * as grpc from '@grpc/grpc-js';
 import { structForLoader } from '../../api/envoy/loader-struct.ts';
 import type { TypeState } from './type-state.ts';
 import type { RawResource } from './xds-decode.ts';
@@ -49,4 +50,58 @@ export function structFromJson(obj: Record<string, unknown>): ReturnType<typeof 
 /** The Node as the request message wants it (metadata as a Struct). */
 export function wireNode(node: NodeIdentity): Record<string, unknown> {
   return { ...node, metadata: structFromJson(node.metadata) };
+}
+
+/** The gRPC half both variants share: one bidi call, the Node on its first request. */
+export interface AdsCall {
+  /** Writes a request; the first one of the stream carries the Node. Dropped once closed. */
+  send(request: Record<string, unknown>): void;
+  /** Cancels the call without reporting onClose (the client closed it). */
+  close(): void;
+}
+
+/**
+ * Opens `method` (StreamAggregatedResources or DeltaAggregatedResources) on
+ * `client`. Responses go to `onData` until the stream ends; the end, whatever its
+ * cause, reaches handlers.onClose once, never after close().
+ */
+export function openAdsCall<Response>(
+  client: grpc.Client,
+  method: 'StreamAggregatedResources' | 'DeltaAggregatedResources',
+  node: Record<string, unknown>,
+  handlers: StreamHandlers,
+  onData: (response: Response) => void,
+): AdsCall {
+  type Duplex = grpc.ClientDuplexStream<Record<string, unknown>, Response>;
+  const open = (client as unknown as Record<typeof method, () => Duplex>)[method];
+  const call = open.call(client);
+  let closed = false;
+  let nodeSent = false;
+  const finish = (reason: string) => {
+    if (closed) return;
+    closed = true;
+    handlers.onClose(reason);
+  };
+  call.on('data', (res: Response) => {
+    if (!closed) onData(res);
+  });
+  call.on('error', (err: grpc.ServiceError) =>
+    finish(`stream error: ${err.details || err.message}`),
+  );
+  call.on('end', () => finish('stream ended by the server'));
+  return {
+    send(request) {
+      if (closed) return;
+      if (!nodeSent) {
+        request.node = node;
+        nodeSent = true;
+      }
+      call.write(request);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      call.cancel();
+    },
+  };
 }

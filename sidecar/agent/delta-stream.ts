@@ -6,7 +6,7 @@
 // nothing by name (the legacy wildcard spelling every server understands).
 import type * as grpc from '@grpc/grpc-js';
 import type { AdsStream, StreamHandlers } from './ads-stream.ts';
-import { INVALID_ARGUMENT } from './ads-stream.ts';
+import { INVALID_ARGUMENT, openAdsCall } from './ads-stream.ts';
 import type { TypeState } from './type-state.ts';
 import type { RawResource } from './xds-decode.ts';
 
@@ -24,59 +24,40 @@ interface DeltaDiscoveryResponse {
   nonce?: string;
 }
 
-type Duplex = grpc.ClientDuplexStream<Record<string, unknown>, DeltaDiscoveryResponse>;
-
 export function openDeltaStream(
   client: grpc.Client,
   node: Record<string, unknown>,
   handlers: StreamHandlers,
 ): AdsStream {
-  const method = (client as unknown as { DeltaAggregatedResources: () => Duplex })
-    .DeltaAggregatedResources;
-  const call = method.call(client);
-  let closed = false;
-  let nodeSent = false;
+  const call = openAdsCall<DeltaDiscoveryResponse>(
+    client,
+    'DeltaAggregatedResources',
+    node,
+    handlers,
+    (res) => {
+      const resources: RawResource[] = [];
+      for (const r of res.resources ?? []) {
+        // A Resource without a body is a TTL heartbeat: the held copy stays valid.
+        if (!r.resource) continue;
+        resources.push({
+          name: r.name,
+          version: r.version ?? '',
+          any: { type_url: r.resource.type_url ?? '', value: r.resource.value ?? Buffer.alloc(0) },
+        });
+      }
+      handlers.onUpdate({
+        typeUrl: res.type_url ?? '',
+        nonce: res.nonce ?? '',
+        version: res.system_version_info ?? '',
+        resources,
+        removed: res.removed_resources ?? [],
+        incremental: true,
+      });
+    },
+  );
+  const send = call.send;
   /** What this stream has subscribed so far, per type. */
   const sent = new Map<string, Set<string>>();
-  const finish = (reason: string) => {
-    if (closed) return;
-    closed = true;
-    handlers.onClose(reason);
-  };
-  call.on('data', (res: DeltaDiscoveryResponse) => {
-    if (closed) return;
-    const resources: RawResource[] = [];
-    for (const r of res.resources ?? []) {
-      // A Resource without a body is a TTL heartbeat: the held copy stays valid.
-      if (!r.resource) continue;
-      resources.push({
-        name: r.name,
-        version: r.version ?? '',
-        any: { type_url: r.resource.type_url ?? '', value: r.resource.value ?? Buffer.alloc(0) },
-      });
-    }
-    handlers.onUpdate({
-      typeUrl: res.type_url ?? '',
-      nonce: res.nonce ?? '',
-      version: res.system_version_info ?? '',
-      resources,
-      removed: res.removed_resources ?? [],
-      incremental: true,
-    });
-  });
-  call.on('error', (err: grpc.ServiceError) =>
-    finish(`stream error: ${err.details || err.message}`),
-  );
-  call.on('end', () => finish('stream ended by the server'));
-
-  const send = (request: Record<string, unknown>) => {
-    if (closed) return;
-    if (!nodeSent) {
-      request.node = node;
-      nodeSent = true;
-    }
-    call.write(request);
-  };
 
   return {
     subscribe(type: TypeState) {
@@ -115,10 +96,6 @@ export function openDeltaStream(
         error_detail: { code: INVALID_ARGUMENT, message },
       });
     },
-    close() {
-      if (closed) return;
-      closed = true;
-      call.cancel();
-    },
+    close: call.close,
   };
 }

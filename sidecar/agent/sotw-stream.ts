@@ -5,7 +5,7 @@
 // the first request of the stream only, as Envoy's set_node_on_first_message_only.
 import type * as grpc from '@grpc/grpc-js';
 import type { AdsStream, StreamHandlers } from './ads-stream.ts';
-import { INVALID_ARGUMENT } from './ads-stream.ts';
+import { INVALID_ARGUMENT, openAdsCall } from './ads-stream.ts';
 import type { TypeState } from './type-state.ts';
 import type { RawResource } from './xds-decode.ts';
 
@@ -16,52 +16,33 @@ interface DiscoveryResponse {
   nonce?: string;
 }
 
-type Duplex = grpc.ClientDuplexStream<Record<string, unknown>, DiscoveryResponse>;
-
 export function openSotwStream(
   client: grpc.Client,
   node: Record<string, unknown>,
   handlers: StreamHandlers,
 ): AdsStream {
-  const method = (client as unknown as { StreamAggregatedResources: () => Duplex })
-    .StreamAggregatedResources;
-  const call = method.call(client);
-  let closed = false;
-  let nodeSent = false;
+  const call = openAdsCall<DiscoveryResponse>(
+    client,
+    'StreamAggregatedResources',
+    node,
+    handlers,
+    (res) => {
+      const resources: RawResource[] = (res.resources ?? []).map((any) => ({
+        any: { type_url: any.type_url ?? '', value: any.value ?? Buffer.alloc(0) },
+      }));
+      handlers.onUpdate({
+        typeUrl: res.type_url ?? '',
+        nonce: res.nonce ?? '',
+        version: res.version_info ?? '',
+        resources,
+        removed: [],
+        incremental: false,
+      });
+    },
+  );
+  const send = call.send;
   /** Types this stream has sent a request for. */
   const sent = new Set<string>();
-  const finish = (reason: string) => {
-    if (closed) return;
-    closed = true;
-    handlers.onClose(reason);
-  };
-  call.on('data', (res: DiscoveryResponse) => {
-    if (closed) return;
-    const resources: RawResource[] = (res.resources ?? []).map((any) => ({
-      any: { type_url: any.type_url ?? '', value: any.value ?? Buffer.alloc(0) },
-    }));
-    handlers.onUpdate({
-      typeUrl: res.type_url ?? '',
-      nonce: res.nonce ?? '',
-      version: res.version_info ?? '',
-      resources,
-      removed: [],
-      incremental: false,
-    });
-  });
-  call.on('error', (err: grpc.ServiceError) =>
-    finish(`stream error: ${err.details || err.message}`),
-  );
-  call.on('end', () => finish('stream ended by the server'));
-
-  const send = (request: Record<string, unknown>) => {
-    if (closed) return;
-    if (!nodeSent) {
-      request.node = node;
-      nodeSent = true;
-    }
-    call.write(request);
-  };
 
   return {
     subscribe(type: TypeState) {
@@ -92,10 +73,6 @@ export function openSotwStream(
         error_detail: { code: INVALID_ARGUMENT, message },
       });
     },
-    close() {
-      if (closed) return;
-      closed = true;
-      call.cancel();
-    },
+    close: call.close,
   };
 }
