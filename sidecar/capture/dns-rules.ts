@@ -112,66 +112,43 @@ export function dnsRules(rs: RuleSet, cfg: CaptureConfig): void {
     rs.append('raw', ISTIO_INBOUND, '-p', 'udp', '--sport', '53', '-j', 'CT', '--zone', '1');
     return;
   }
-  if (v4.length > 0) rs.appendV4('raw', 'PREROUTING', '-j', ISTIO_INBOUND);
-  for (const s of v4) {
-    rs.appendV4(
-      'raw',
-      ISTIO_OUTPUT_DNS,
-      '-p',
-      'udp',
-      '--dport',
-      '53',
-      '-d',
-      `${s}/32`,
-      '-j',
-      'CT',
-      '--zone',
-      '2',
-    );
-    rs.appendV4(
-      'raw',
-      ISTIO_INBOUND,
-      '-p',
-      'udp',
-      '--sport',
-      '53',
-      '-s',
-      `${s}/32`,
-      '-j',
-      'CT',
-      '--zone',
-      '1',
-    );
-  }
-  if (v6.length > 0) rs.appendV6('raw', 'PREROUTING', '-j', ISTIO_INBOUND);
-  for (const s of v6) {
-    rs.appendV6(
-      'raw',
-      ISTIO_OUTPUT_DNS,
-      '-p',
-      'udp',
-      '--dport',
-      '53',
-      '-d',
-      `${s}/128`,
-      '-j',
-      'CT',
-      '--zone',
-      '2',
-    );
-    rs.appendV6(
-      'raw',
-      ISTIO_INBOUND,
-      '-p',
-      'udp',
-      '--sport',
-      '53',
-      '-s',
-      `${s}/128`,
-      '-j',
-      'CT',
-      '--zone',
-      '1',
-    );
+  // Conntrack zones per nameserver: queries out in zone 2, answers in zone 1, per family.
+  const families = [
+    { servers: v4, bits: 32, append: rs.appendV4.bind(rs) },
+    { servers: v6, bits: 128, append: rs.appendV6.bind(rs) },
+  ];
+  for (const { servers, bits, append } of families) {
+    if (servers.length > 0) append('raw', 'PREROUTING', '-j', ISTIO_INBOUND);
+    for (const s of servers) {
+      const host = `${s}/${bits}`;
+      append(
+        'raw',
+        ISTIO_OUTPUT_DNS,
+        '-p',
+        'udp',
+        '--dport',
+        '53',
+        '-d',
+        host,
+        '-j',
+        'CT',
+        '--zone',
+        '2',
+      );
+      append(
+        'raw',
+        ISTIO_INBOUND,
+        '-p',
+        'udp',
+        '--sport',
+        '53',
+        '-s',
+        host,
+        '-j',
+        'CT',
+        '--zone',
+        '1',
+      );
+    }
   }
 }
