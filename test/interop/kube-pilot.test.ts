@@ -12,8 +12,6 @@ import { networkInterfaces } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import * as grpcXds from '@grpc/grpc-js-xds';
 import {
   CoreV1Api,
   DiscoveryV1Api,
@@ -24,7 +22,8 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPilot, type RunningPilot } from '../../pilot/main.ts';
-import { loadEcho, startEchoServer, type EchoServer } from '../support/echo/echo-server.ts';
+import { startEchoServer, type EchoServer } from '../support/echo/echo-server.ts';
+import { proxylessEchoClient, type ProxylessEchoClient } from '../support/echo/proxyless-client.ts';
 import { ECHO_ALL_TO_V3, ECHO_ROUTES, echoWorkloadsYaml } from '../support/echo/mesh-yaml.ts';
 import { startKubeCluster, type KubeCluster } from './kube/cluster.ts';
 import { createAll, eventually, installCrds, parseObjects } from './kube/objects.ts';
@@ -37,7 +36,7 @@ let cluster: KubeCluster;
 let kc: KubeConfig;
 let core: CoreV1Api;
 let pilot: RunningPilot;
-let client: InstanceType<grpc.ServiceClientConstructor>;
+let echo: ProxylessEchoClient;
 const backends: EchoServer[] = [];
 
 function hostIpv4(): string {
@@ -47,35 +46,7 @@ function hostIpv4(): string {
   throw new Error(
     'kube-pilot interop: this machine has no non-loopback IPv4 address, and EndpointSlices may not hold loopback ones',
   );
-}
-
-function call(headers: Record<string, string> = {}): Promise<string> {
-  const md = new grpc.Metadata();
-  for (const [k, v] of Object.entries(headers)) md.set(k, v);
-  return new Promise((resolve) => {
-    client.Call(
-      {},
-      md,
-      { deadline: Date.now() + 5000 },
-      (err: grpc.ServiceError | null, res?: { server: string }) =>
-        resolve(err ? `status:${err.code}` : res!.server),
-    );
-  });
-}
-
-async function tally(
-  n: number,
-  headers: Record<string, string> = {},
-): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const server = await call(headers);
-    counts[server] = (counts[server] ?? 0) + 1;
-  }
-  return counts;
-}
-
-/** Writes what a kubelet would once the pod's containers run: Running, Ready, with an IP. */
+} /** Writes what a kubelet would once the pod's containers run: Running, Ready, with an IP. */
 async function markRunning(name: string, ip: string): Promise<void> {
   const current = await core.readNamespacedPod({ name, namespace: 'default' });
   const now = new Date();
@@ -147,29 +118,11 @@ beforeAll(async () => {
     debounceMs: 20,
     debounceMaxMs: 200,
   });
-  process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify({
-    xds_servers: [
-      {
-        server_uri: `127.0.0.1:${pilot.xdsPort}`,
-        channel_creds: [{ type: 'insecure' }],
-        server_features: ['xds_v3'],
-      },
-    ],
-    node: {
-      id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local',
-      metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' },
-      locality: {},
-    },
-  });
-  grpcXds.register();
-  client = new (loadEcho().Echo)(
-    'xds:///echo.default.svc.cluster.local:7070',
-    grpc.credentials.createInsecure(),
-  );
+  echo = proxylessEchoClient(pilot.xdsPort);
 });
 
 afterAll(async () => {
-  client?.close();
+  echo?.close();
   await pilot?.stop();
   await Promise.all(backends.map((b) => b.close()));
   await cluster?.stop();
@@ -189,9 +142,9 @@ describe('pilot --kube against a real kube-apiserver', () => {
   });
 
   it('serves routes built from the Service, its EndpointSlices and the Istio objects', async () => {
-    const counts = await tally(100);
+    const counts = await echo.tally(100);
     expect(Object.keys(counts).sort()).toEqual(['echo-v1', 'echo-v3']);
-    expect(await tally(5, { 'end-user': 'jason' })).toEqual({ 'echo-v2': 5 });
+    expect(await echo.tally(5, { 'end-user': 'jason' })).toEqual({ 'echo-v2': 5 });
   });
 
   it('follows a VirtualService replaced through the API server', async () => {
@@ -208,10 +161,10 @@ describe('pilot --kube against a real kube-apiserver', () => {
     });
     await eventually(
       'calls to follow the edit',
-      async () => ((await tally(5))['echo-v3'] === 5 ? true : undefined),
+      async () => ((await echo.tally(5))['echo-v3'] === 5 ? true : undefined),
       10_000,
     );
-    expect(await tally(30)).toEqual({ 'echo-v3': 30 });
+    expect(await echo.tally(30)).toEqual({ 'echo-v3': 30 });
   });
 
   it('follows a pod deleted through the API server, via the EndpointSlice controller', async () => {
@@ -223,7 +176,7 @@ describe('pilot --kube against a real kube-apiserver', () => {
     let last = '';
     await eventually(
       'the v3 endpoint to leave xDS',
-      async () => ((last = await call()) === 'echo-v3' ? undefined : true),
+      async () => ((last = await echo.server()) === 'echo-v3' ? undefined : true),
       10_000,
     );
     // Pilot may drop v3 as soon as it sees the Pod go (its labels select the subset),
@@ -236,7 +189,7 @@ describe('pilot --kube against a real kube-apiserver', () => {
       },
       10_000,
     );
-    expect(await call()).toBe('status:14');
+    expect(await echo.server()).toBe('status:14');
     // v3 has no endpoints left: gRPC reports UNAVAILABLE (14) rather than reaching a deleted backend.
     expect(last).toBe('status:14');
   });

@@ -2,13 +2,12 @@
 // server; objects created and patched through @kubernetes/client-node become xDS
 // that a real proxyless gRPC client follows. The same path as file mode after
 // pilot/config, which is the point: both sources fill one store.
-import * as grpc from '@grpc/grpc-js';
-import * as grpcXds from '@grpc/grpc-js-xds';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { startPilot, type RunningPilot } from '../../pilot/main.ts';
-import { loadEcho, startEchoServer, type EchoServer } from '../support/echo/echo-server.ts';
+import { startEchoServer, type EchoServer } from '../support/echo/echo-server.ts';
+import { proxylessEchoClient, type ProxylessEchoClient } from '../support/echo/proxyless-client.ts';
 import { ECHO_ALL_TO_V3, ECHO_ROUTES, echoWorkloadsYaml } from '../support/echo/mesh-yaml.ts';
 import { KubeApiServerDouble } from '../support/kube/api-server.ts';
 
@@ -16,33 +15,11 @@ let apiServer: KubeApiServerDouble;
 let api: KubernetesObjectApi;
 let pilot: RunningPilot;
 const backends: EchoServer[] = [];
-let client: InstanceType<grpc.ServiceClientConstructor>;
+let echo: ProxylessEchoClient;
 
 function objects(yaml: string): KubernetesObject[] {
   return parseAllDocuments(yaml).map((d) => d.toJS() as KubernetesObject);
 }
-
-function call(): Promise<string> {
-  return new Promise((resolve) => {
-    client.Call(
-      {},
-      new grpc.Metadata(),
-      { deadline: Date.now() + 5000 },
-      (err: grpc.ServiceError | null, res?: { server: string }) =>
-        resolve(err ? `status:${err.code}` : res!.server),
-    );
-  });
-}
-
-async function tally(n: number): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const server = await call();
-    counts[server] = (counts[server] ?? 0) + 1;
-  }
-  return counts;
-}
-
 beforeAll(async () => {
   apiServer = await KubeApiServerDouble.start();
   const kc = apiServer.kubeConfig();
@@ -62,29 +39,11 @@ beforeAll(async () => {
     debounceMs: 20,
     debounceMaxMs: 200,
   });
-  process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify({
-    xds_servers: [
-      {
-        server_uri: `127.0.0.1:${pilot.xdsPort}`,
-        channel_creds: [{ type: 'insecure' }],
-        server_features: ['xds_v3'],
-      },
-    ],
-    node: {
-      id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local',
-      metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' },
-      locality: {},
-    },
-  });
-  grpcXds.register();
-  client = new (loadEcho().Echo)(
-    'xds:///echo.default.svc.cluster.local:7070',
-    grpc.credentials.createInsecure(),
-  );
+  echo = proxylessEchoClient(pilot.xdsPort);
 });
 
 afterAll(async () => {
-  client?.close();
+  echo?.close();
   await pilot?.stop();
   await Promise.all(backends.map((b) => b.close()));
   await apiServer?.close();
@@ -92,7 +51,7 @@ afterAll(async () => {
 
 describe('pilot --kube', () => {
   it('serves routes built from objects read through the Kubernetes API', async () => {
-    const counts = await tally(100);
+    const counts = await echo.tally(100);
     expect(Object.keys(counts).sort()).toEqual(['echo-v1', 'echo-v3']);
   });
 
@@ -108,9 +67,9 @@ describe('pilot --kube', () => {
       metadata: { ...next!.metadata, resourceVersion: current.metadata?.resourceVersion },
     });
     const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && (await tally(5))['echo-v3'] !== 5)
+    while (Date.now() < deadline && (await echo.tally(5))['echo-v3'] !== 5)
       await new Promise((r) => setTimeout(r, 20));
-    expect(await tally(30)).toEqual({ 'echo-v3': 30 });
+    expect(await echo.tally(30)).toEqual({ 'echo-v3': 30 });
   });
 
   it('follows an endpoint removed through the API', async () => {
@@ -121,7 +80,7 @@ describe('pilot --kube', () => {
     });
     const deadline = Date.now() + 3000;
     let last = '';
-    while (Date.now() < deadline && (last = await call()) === 'echo-v3')
+    while (Date.now() < deadline && (last = await echo.server()) === 'echo-v3')
       await new Promise((r) => setTimeout(r, 20));
     // v3 has no endpoints left: gRPC reports UNAVAILABLE (14) rather than reaching a deleted backend.
     expect(last).toBe('status:14');

@@ -1,14 +1,13 @@
 // End to end: a real proxyless gRPC client (@grpc/grpc-js + @grpc/grpc-js-xds)
 // bootstrapped against a real pilot in file mode calls real gRPC echo servers,
 // and everything it does is decided by the Istio YAML pilot translated.
-import * as grpc from '@grpc/grpc-js';
-import * as grpcXds from '@grpc/grpc-js-xds';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPilot, type RunningPilot } from '../../pilot/main.ts';
-import { loadEcho, startEchoServer, type EchoServer } from '../support/echo/echo-server.ts';
+import { startEchoServer, type EchoServer } from '../support/echo/echo-server.ts';
+import { proxylessEchoClient, type ProxylessEchoClient } from '../support/echo/proxyless-client.ts';
 import {
   ECHO_ROUTES,
   ECHO_ALL_TO_V3,
@@ -16,44 +15,14 @@ import {
   echoWorkloadsYaml,
 } from '../support/echo/mesh-yaml.ts';
 
-const TARGET = 'xds:///echo.default.svc.cluster.local:7070';
 let dir: string;
 let pilot: RunningPilot;
 const backends: EchoServer[] = [];
-let client: InstanceType<grpc.ServiceClientConstructor>;
+let echo: ProxylessEchoClient;
 
 function writeRoutes(yaml: string): void {
   writeFileSync(join(dir, 'routes.yaml'), yaml);
-}
-
-function call(metadata: Record<string, string> = {}): Promise<{ server?: string; code: number }> {
-  const md = new grpc.Metadata();
-  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
-  return new Promise((resolve) => {
-    client.Call(
-      {},
-      md,
-      { deadline: Date.now() + 5000 },
-      (err: grpc.ServiceError | null, res?: { server: string }) =>
-        resolve(err ? { code: err.code } : { server: res!.server, code: 0 }),
-    );
-  });
-}
-
-async function tally(
-  n: number,
-  metadata: Record<string, string> = {},
-): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const r = await call(metadata);
-    const key = r.code === 0 ? r.server! : `status:${r.code}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
-
-/** Polls until `check` holds, so a test waits for a config push instead of sleeping blindly. */
+} /** Polls until `check` holds, so a test waits for a config push instead of sleeping blindly. */
 async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const start = Date.now();
   while (Date.now() - start < timeoutMs) {
@@ -83,26 +52,11 @@ beforeAll(async () => {
     debounceMs: 20,
     debounceMaxMs: 200,
   });
-  process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify({
-    xds_servers: [
-      {
-        server_uri: `127.0.0.1:${pilot.xdsPort}`,
-        channel_creds: [{ type: 'insecure' }],
-        server_features: ['xds_v3'],
-      },
-    ],
-    node: {
-      id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local',
-      metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' },
-      locality: {},
-    },
-  });
-  grpcXds.register();
-  client = new (loadEcho().Echo)(TARGET, grpc.credentials.createInsecure());
+  echo = proxylessEchoClient(pilot.xdsPort);
 });
 
 afterAll(async () => {
-  client?.close();
+  echo?.close();
   await pilot?.stop();
   await Promise.all(backends.map((b) => b.close()));
   rmSync(dir, { recursive: true, force: true });
@@ -115,7 +69,7 @@ describe('proxyless gRPC through pilot-served xDS', () => {
   });
 
   it('splits traffic by VirtualService weights within tolerance', async () => {
-    const counts = await tally(300);
+    const counts = await echo.tally(300);
     expect(Object.keys(counts).sort()).toEqual(['echo-v1', 'echo-v3']);
     // 80/20 over 300 calls: a binomial sd of ~7, so ±30 is over 4 sd.
     expect(counts['echo-v1']).toBeGreaterThan(240 - 30);
@@ -123,29 +77,29 @@ describe('proxyless gRPC through pilot-served xDS', () => {
   });
 
   it('routes a header match to its subset only', async () => {
-    expect(await tally(40, { 'end-user': 'jason' })).toEqual({ 'echo-v2': 40 });
+    expect(await echo.tally(40, { 'end-user': 'jason' })).toEqual({ 'echo-v2': 40 });
   });
 
   it('returns the configured fault abort as a gRPC status', async () => {
     // HTTP 503 maps to gRPC UNAVAILABLE (14), per gRPC's HTTP-to-gRPC status mapping.
-    expect(await tally(5, { 'x-fault': 'abort' })).toEqual({ 'status:14': 5 });
+    expect(await echo.tally(5, { 'x-fault': 'abort' })).toEqual({ 'status:14': 5 });
     expect(backends[0]!.calls).toBeGreaterThan(0);
   });
 
   it('reroutes live traffic within a second of a YAML edit', async () => {
     writeRoutes(ECHO_ALL_TO_V3);
     const took = await eventually(async () => {
-      const counts = await tally(10);
+      const counts = await echo.tally(10);
       return counts['echo-v3'] === 10;
     }, 1000);
     expect(took).toBeLessThan(1000);
-    expect(await tally(50)).toEqual({ 'echo-v3': 50 });
+    expect(await echo.tally(50)).toEqual({ 'echo-v3': 50 });
   });
 
   it('keeps serving the last good config when an edit is invalid', async () => {
     writeRoutes(ECHO_INVALID_WEIGHT);
     await new Promise((r) => setTimeout(r, 400));
-    expect(await tally(20)).toEqual({ 'echo-v3': 20 });
+    expect(await echo.tally(20)).toEqual({ 'echo-v3': 20 });
     expect(
       pilot.diagnostics().some((d) => d.includes('spec.http[0].route[0].weight: must be 0..100')),
     ).toBe(true);
