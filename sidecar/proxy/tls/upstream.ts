@@ -18,6 +18,7 @@ import {
 import { pinsMatch, type ValidationMaterial } from './material.ts';
 import { certificateSans, firstUriSan, sansMatch } from './san-match.ts';
 import type { SecretStore } from './secret-store.ts';
+import { isPipeAddress } from '../upstream/endpoints.ts';
 
 export interface UpstreamConnectOptions {
   host: string;
@@ -103,16 +104,10 @@ export class UpstreamTls {
     }
     const v = built.validation;
     const alpn = o.alpn ?? this.spec.common.alpn;
-    const tcp = net.connect({
-      host: o.host,
-      port: o.port,
-      localAddress: o.localAddress,
-      allowHalfOpen: o.allowHalfOpen ?? false,
-      noDelay: true,
-    });
+    const tcp = net.connect(netTarget(o));
     const socket = tls.connect({
       socket: tcp,
-      host: o.host,
+      host: isPipeAddress(o.host) ? undefined : o.host,
       secureContext: built.context,
       // Envoy sends SNI only when configured; node would otherwise send a DNS host name.
       servername: o.sni || this.spec.sni || undefined,
@@ -166,14 +161,14 @@ export function connectUpstream(
   onPeer?: (principal: string) => void,
 ): UpstreamConnection {
   if (transport) return transport.connect(o, onPeer);
-  const socket = net.connect({
-    host: o.host,
-    port: o.port,
-    localAddress: o.localAddress,
-    allowHalfOpen: o.allowHalfOpen ?? false,
-    noDelay: true,
-  });
-  return { socket, readyEvent: 'connect' };
+  return { socket: net.connect(netTarget(o)), readyEvent: 'connect' };
+}
+
+/** Where net.connect goes: a TCP host and port, or a unix socket (a pipe endpoint's path). */
+function netTarget(o: UpstreamConnectOptions): net.NetConnectOpts {
+  const allowHalfOpen = o.allowHalfOpen ?? false;
+  if (isPipeAddress(o.host)) return { path: o.host, allowHalfOpen };
+  return { host: o.host, port: o.port, localAddress: o.localAddress, allowHalfOpen, noDelay: true };
 }
 
 /** Node's TLS failure codes, so pools can tell a failed handshake from a reset (Envoy's UF, not UC). */

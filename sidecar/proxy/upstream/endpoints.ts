@@ -26,7 +26,7 @@ export interface SocketAddress {
 
 const HEALTH = new Set(['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED']);
 
-/** envoy.config.core.v3.Address with a socket_address; pipes and internal addresses are not supported. */
+/** envoy.config.core.v3.Address with a socket_address (listeners: pipes and internal addresses are not supported). */
 export function parseSocketAddress(
   v: unknown,
   issues: Issues,
@@ -71,6 +71,31 @@ export function parseSocketAddress(
   return { address, port };
 }
 
+/** Unix socket endpoints travel as their path in `address` (port 0): no IP starts with `/` or `@`. */
+export function isPipeAddress(address: string): boolean {
+  return address.startsWith('/') || address.startsWith('@');
+}
+
+/**
+ * An endpoint's envoy.config.core.v3.Address: a socket_address, or a pipe (a unix
+ * socket path, `@name` for the abstract namespace), which Istio uses for a Sidecar
+ * ingress whose defaultEndpoint is `unix:///path`.
+ */
+function parseEndpointAddress(
+  v: unknown,
+  issues: Issues,
+  field: string,
+): SocketAddress | undefined {
+  const pipe = asObj(asObj(v)?.pipe);
+  if (!pipe) return parseSocketAddress(v, issues, field);
+  const path = asString(pipe.path);
+  if (!path || !isPipeAddress(path)) {
+    issues.add('pipe.path must be an absolute path or @abstract name', `${field}.pipe.path`);
+    return undefined;
+  }
+  return { address: path, port: 0 };
+}
+
 export function parseLoadAssignment(cla: unknown, issues: Issues): EndpointSpec[] {
   const out: EndpointSpec[] = [];
   if (!isObj(cla)) return out;
@@ -97,7 +122,7 @@ export function parseLoadAssignment(cla: unknown, issues: Issues): EndpointSpec[
         return;
       }
       const ep = asObj(lbe.endpoint);
-      const sa = parseSocketAddress(ep?.address, ei, 'endpoint.address');
+      const sa = parseEndpointAddress(ep?.address, ei, 'endpoint.address');
       if (!sa) return;
       const health = (asString(lbe.health_status) ?? 'UNKNOWN') as HealthStatus;
       if (!HEALTH.has(health)) {

@@ -2,6 +2,7 @@
 // its connection pool (created on first use, kept across config updates that keep it).
 import { Http1Pool } from './http1-pool.ts';
 import { Http2Pool } from './http2-pool.ts';
+import { isPipeAddress } from './endpoints.ts';
 import type { EndpointSpec, HealthStatus } from './endpoints.ts';
 import type { PoolOptions, UpstreamPool } from './types.ts';
 
@@ -39,9 +40,12 @@ export class Host {
   constructor(spec: EndpointSpec, poolOptions: PoolOptions) {
     this.address = spec.address;
     this.port = spec.port;
-    this.key = spec.address.includes(':')
-      ? `[${spec.address}]:${spec.port}`
-      : `${spec.address}:${spec.port}`;
+    // Envoy prints a pipe host as its path.
+    this.key = isPipeAddress(spec.address)
+      ? spec.address
+      : spec.address.includes(':')
+        ? `[${spec.address}]:${spec.port}`
+        : `${spec.address}:${spec.port}`;
     this.weight = spec.weight;
     this.health = spec.health;
     this.locality = spec.locality;

@@ -4,6 +4,7 @@
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { connectUpstream, isTlsConnectFailure } from '../tls/upstream.ts';
+import { isPipeAddress } from './endpoints.ts';
 import type {
   HeaderMap,
   PoolOptions,
@@ -26,6 +27,8 @@ const CONNECT_ERRORS = new Set([
 ]);
 
 export function originFor(address: string, port: number, scheme = 'http'): string {
+  // A unix socket has no authority of its own; the Host header comes from the request.
+  if (isPipeAddress(address)) return `${scheme}://localhost`;
   return `${scheme}://${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
 
@@ -37,7 +40,9 @@ export class Http1Pool implements UpstreamPool {
     this.pool = new Pool(originFor(address, port, opts.transport ? 'https' : 'http'), {
       connect: opts.transport
         ? tlsConnector(address, port, opts)
-        : { timeout: opts.connectTimeoutMs },
+        : isPipeAddress(address)
+          ? { timeout: opts.connectTimeoutMs, socketPath: address }
+          : { timeout: opts.connectTimeoutMs },
       localAddress: opts.sourceAddress,
       keepAliveTimeout: opts.idleTimeoutMs,
       pipelining: 1,

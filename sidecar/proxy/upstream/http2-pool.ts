@@ -6,6 +6,7 @@ import net from 'node:net';
 import { ProxyError, ProxyErrorCode } from '../errors.ts';
 import { originFor } from './http1-pool.ts';
 import { connectUpstream } from '../tls/upstream.ts';
+import { isPipeAddress } from './endpoints.ts';
 import type {
   HeaderMap,
   PoolOptions,
@@ -62,11 +63,13 @@ export class Http2Pool implements UpstreamPool {
               opts.onPeer,
             ).socket,
         })
-      : opts.sourceAddress
-        ? http2.connect(this.origin, {
-            createConnection: () => net.connect({ host, port, localAddress: opts.sourceAddress }),
-          })
-        : http2.connect(this.origin);
+      : isPipeAddress(host)
+        ? http2.connect(this.origin, { createConnection: () => net.connect({ path: host }) })
+        : opts.sourceAddress
+          ? http2.connect(this.origin, {
+              createConnection: () => net.connect({ host, port, localAddress: opts.sourceAddress }),
+            })
+          : http2.connect(this.origin);
     const entry: SessionEntry = { session, connected: false };
     const timer = setTimeout(() => {
       session.destroy(
