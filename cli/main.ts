@@ -10,6 +10,12 @@ export interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   pilot: async () => (await import('./commands/pilot.ts')).pilotCommand,
   proxy: async () => (await import('./commands/proxy.ts')).proxyCommand,
+  // The postStart hook's `petrel proxy wait` (and every pod start waits on it): loaded
+  // alone, without the proxy's data plane and agent modules.
+  'proxy wait': async () => ({
+    summary: 'block until the proxy is ready',
+    run: async (args) => (await import('./commands/proxy-wait.ts')).runProxyWait(args),
+  }),
   local: async () => (await import('./commands/local.ts')).localCommand,
   'proxy-status': async () => (await import('./commands/proxy-status.ts')).proxyStatusCommand,
   'proxy-config': async () => (await import('./commands/proxy-config.ts')).proxyConfigCommand,
@@ -20,13 +26,15 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 function usage(): string {
   const lines = ['usage: petrel <command> [flags]', '', 'commands:'];
-  for (const name of Object.keys(COMMANDS)) lines.push(`  ${name}`);
+  for (const name of Object.keys(COMMANDS)) if (!name.includes(' ')) lines.push(`  ${name}`);
   lines.push('', "Run `petrel <command> --help` for a command's flags.");
   return lines.join('\n');
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...more] = argv;
+  const [name, rest] =
+    first === 'proxy' && more[0] === 'wait' ? ['proxy wait', more.slice(1)] : [first, more];
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? 0 : 2;

@@ -17,6 +17,8 @@ import {
   startProxyIdentity,
   xdsCredentials,
 } from './proxy-identity.ts';
+import { parseAppProbers, type AppProbers } from '../../sidecar/agent/app-probers.ts';
+import { AgentError } from '../../sidecar/agent/errors.ts';
 import { buildNodeIdentity } from '../../sidecar/agent/node-identity.ts';
 import { SecretMerge } from '../../sidecar/identity/secret-merge.ts';
 import type { WorkloadIdentity } from '../../sidecar/identity/workload-identity.ts';
@@ -61,6 +63,11 @@ const FLAGS = {
     '                            (several proxies on one host without network namespaces: petrel local)',
     TELEMETRY_FLAG_HELP,
     IDENTITY_FLAG_HELP,
+    '',
+    '  petrel proxy wait [flags]   block until the proxy is ready (the postStart hook of',
+    '                            holdApplicationUntilProxyStarts); see petrel proxy wait --help',
+    '  environment: ISTIO_KUBE_APP_PROBERS (written by the injector) lists the app probes the',
+    '                            status port runs for /app-health/<container>/<kind>',
   ].join('\n'),
 } as const;
 
@@ -75,9 +82,20 @@ export function parseLabels(text: string | undefined): Record<string, string> | 
   return labels;
 }
 
+/** The injector's rewritten probes; a bad value stops the start, as it stops pilot-agent's. */
+function appProbersFromEnv(): AppProbers {
+  try {
+    return parseAppProbers(process.env.ISTIO_KUBE_APP_PROBERS);
+  } catch (err) {
+    if (err instanceof AgentError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
 export const proxyCommand: Command = {
   summary: 'the sidecar or gateway proxy, configured by pilot over xDS',
   async run(args) {
+    if (args[0] === 'wait') return (await import('./proxy-wait.ts')).runProxyWait(args.slice(1));
     const values = parseFlags(args, FLAGS, 'proxy');
     const role = (values.role as string | undefined) ?? 'sidecar';
     if (role !== 'sidecar' && role !== 'router')
@@ -89,6 +107,7 @@ export const proxyCommand: Command = {
         `--drain-duration ${String(values['drain-duration'])}: must be milliseconds`,
       );
     const telemetryConfig = telemetryConfigFromFlags(values);
+    const appProbers = appProbersFromEnv();
     const xdsAddress = (values['xds-address'] as string | undefined) ?? '127.0.0.1:15010';
     const identityConfig = identityConfigFromFlags(values, xdsAddress);
     const credentials = xdsCredentials(identityConfig);
@@ -161,6 +180,7 @@ export const proxyCommand: Command = {
         drainDurationMs: drain,
         dataPlaneAdmin: dataPlane,
         commandLineOptions: values,
+        appProbers,
         prometheus: (stats) => telemetry().prometheus(stats),
         metrics: (req) => telemetry().statusMetrics(req),
         exit: finish,

@@ -5,6 +5,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import { startAdminServer } from '../admin/server.ts';
 import { serverStateOf, type AdminSources, type DataPlaneAdminProvider } from '../admin/sources.ts';
+import type { AppProbers } from './app-probers.ts';
+import { appProbeHandler } from './app-probes.ts';
 import {
   Readiness,
   startHealthServer,
@@ -42,6 +44,18 @@ export interface AgentOptions {
   exit?: (code: number) => void;
   /** Install SIGTERM/SIGINT handlers (default true). */
   handleSignals?: boolean;
+  /** The app probes to run for the kubelet (ISTIO_KUBE_APP_PROBERS, parsed by parseAppProbers). */
+  appProbers?: AppProbers;
+}
+
+/** Where app probes go: the pod IPs from the identity options or INSTANCE_IP, not the host's IPs. */
+function podIpsOf(identity: NodeIdentityOptions | undefined): string[] {
+  if (identity?.ips?.length) return identity.ips.map((ip) => ip.trim());
+  const env = identity?.env ?? process.env;
+  return (env.INSTANCE_IP ?? '')
+    .split(',')
+    .map((ip) => ip.trim())
+    .filter(Boolean);
 }
 
 export interface Agent {
@@ -102,6 +116,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       metrics: options.metrics,
       quit,
       log: logs.get('health'),
+      appProbes: options.appProbers?.size
+        ? appProbeHandler({
+            probers: options.appProbers,
+            podIps: podIpsOf(options.identity),
+            log: logs.get('probes'),
+          })
+        : undefined,
     });
     servers.push(status);
     const adminPort = options.adminPort ?? 15000;

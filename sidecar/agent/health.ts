@@ -6,6 +6,7 @@
 // same path, and is where Istio merges the app's and the proxy's Prometheus metrics:
 // that merge belongs to the telemetry work, plugged in through `metrics`.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isAppProbePath, type AppProbeHandler } from './app-probes.ts';
 import { listen, type ListeningServer } from './http-listen.ts';
 import type { Logger } from './log.ts';
 
@@ -86,13 +87,16 @@ export interface StatusServerOptions extends HealthServerOptions {
   metrics?: (req: IncomingMessage) => Promise<string> | string;
   /** POST /quitquitquit, as pilot-agent's status port offers: starts the drain and exit. */
   quit?: () => void;
+  /** The injector's rewritten app probes, `/app-health/<container>/<kind>` (app-probes.ts). */
+  appProbes?: AppProbeHandler;
 }
 
-/** The status port: `/healthz/ready`, `/stats/prometheus` (hook), POST `/quitquitquit`. */
+/** The status port: `/healthz/ready`, `/stats/prometheus` (hook), POST `/quitquitquit`, `/app-health/…`. */
 export function startStatusServer(options: StatusServerOptions): Promise<ListeningServer> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://status').pathname;
     if (path === '/healthz/ready') return answerReady(options.readiness, res);
+    if (options.appProbes && isAppProbePath(path)) return options.appProbes(req, res, path);
     if (path === '/stats/prometheus' && options.metrics) {
       Promise.resolve()
         .then(() => options.metrics!(req))
