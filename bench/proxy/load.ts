@@ -61,7 +61,15 @@ export async function fixedRate(
   tools: Tools,
   place: Placement,
   url: string,
-  opts: { qps: number; seconds: number; connections: number; workDir: string; tag: string },
+  opts: {
+    qps: number;
+    seconds: number;
+    connections: number;
+    workDir: string;
+    tag: string;
+    /** More fortio flags: a Host header, -keepalive=false. */
+    extraArgs?: readonly string[];
+  },
 ): Promise<FixedRateResult> {
   const out = join(opts.workDir, `fortio-${opts.tag}.json`);
   await run('fortio', place, tools.fortio, [
@@ -80,6 +88,7 @@ export async function fixedRate(
     '50,90,99,99.9',
     '-json',
     out,
+    ...(opts.extraArgs ?? []),
     url,
   ]);
   const j = JSON.parse(readFileSync(out, 'utf8')) as FortioJson;
@@ -106,12 +115,18 @@ export async function maxRate(
   tools: Tools,
   place: Placement,
   url: string,
-  opts: { seconds: number; connections: number },
+  opts: {
+    seconds: number;
+    connections: number;
+    /** More wrk flags: -H 'Host: …', -H 'Connection: close' (wrk then reconnects per request). */
+    extraArgs?: readonly string[];
+  },
 ): Promise<MaxRateResult> {
   const text = await run('wrk', place, tools.wrk, [
     '-t1',
     `-c${opts.connections}`,
     `-d${opts.seconds}s`,
+    ...(opts.extraArgs ?? []),
     url,
   ]);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(text);

@@ -8,6 +8,8 @@ import type { FixedRateResult, MaxRateResult, Tools } from './load.ts';
 import type { Placement, Running } from './processes.ts';
 
 export interface Config {
+  /** The --only name (petrel, petrel-2-mtls, …; `direct` for the base). */
+  key: string;
   name: string;
   /** Proxies between client and backend (0 for direct). */
   hops: number;
@@ -16,6 +18,11 @@ export interface Config {
   procs: Running[];
   /** Also find its highest rate (not for direct: that is the backend's and the client's). */
   maxRun: boolean;
+  /** Its own fixed rate (the new-connection rows run slower than --qps). */
+  qps?: number;
+  /** More fortio and wrk flags (a Host header for the sidecar rows, a fresh connection per request). */
+  fortioArgs?: readonly string[];
+  wrkArgs?: readonly string[];
 }
 
 export interface RepResult {
@@ -79,20 +86,19 @@ function coreTicks(core: number): { busy: number; total: number } {
 }
 
 async function measureOnce(c: Config, rep: number, o: MatrixOptions): Promise<RepResult> {
-  const tag = `${c.name.replace(/\W+/g, '-')}-${rep}`;
+  const tag = `${c.key}-${rep}`;
+  const load = { qps: c.qps ?? o.qps, connections: o.connections, extraArgs: c.fortioArgs };
   await fixedRate(o.tools, o.load, c.url, {
-    qps: o.qps,
+    ...load,
     seconds: o.warmupSeconds,
-    connections: o.connections,
     workDir: o.workDir,
     tag: `${tag}-warm`,
   });
   const cpu0 = cpuOf(c.procs);
   const core0 = coreTicks(o.proxyCore);
   const fixed = await fixedRate(o.tools, o.load, c.url, {
-    qps: o.qps,
+    ...load,
     seconds: o.seconds,
-    connections: o.connections,
     workDir: o.workDir,
     tag,
   });
@@ -112,6 +118,7 @@ async function measureMax(c: Config, r: RepResult, o: MatrixOptions): Promise<vo
   r.max = await maxRate(o.tools, o.load, c.url, {
     seconds: o.maxSeconds,
     connections: o.maxConnections,
+    extraArgs: c.wrkArgs,
   });
   r.maxWallS = (performance.now() - t0) / 1000;
   r.maxCpuS = cpuOf(c.procs) - cpu0;

@@ -4,7 +4,9 @@
 //   chain of two:  client → hop-a (router) → Service hop-b → hop-b (router) → backend
 // The hop between proxies is an ordinary Service whose EndpointSlice is the next
 // proxy's Gateway port, so each hop does what a gateway does: Gateway server
-// match, VirtualService route, outbound cluster, endpoint from EDS.
+// match, VirtualService route, outbound cluster, endpoint from EDS. The sidecar
+// pairs (plaintext and mTLS) are sidecar-pairs.ts; their namespaces join this
+// config (`extraDocs`), so one pilot serves every Petrel proxy of the run.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,7 +65,11 @@ endpoints:
 `;
 }
 
-export function writeMeshConfig(dir: string, ports: PetrelPorts): void {
+export function writeMeshConfig(
+  dir: string,
+  ports: PetrelPorts,
+  extraDocs: readonly string[] = [],
+): void {
   mkdirSync(dir, { recursive: true });
   const docs = [
     gatewayHop('single', ports.single, 'backend'),
@@ -71,6 +77,7 @@ export function writeMeshConfig(dir: string, ports: PetrelPorts): void {
     gatewayHop('hop-b', ports.hopB, 'backend'),
     service('backend', '10.96.200.1', ports.backend),
     service('hop-b', '10.96.200.2', ports.hopB),
+    ...extraDocs,
   ];
   writeFileSync(join(dir, 'bench.yaml'), docs.join('---\n'));
 }
@@ -81,10 +88,12 @@ export interface PetrelProxy extends Running {
   port: number;
 }
 
+/** pilot in file mode; `extraArgs` add its CA (mesh-security.ts pilotCaFlags). */
 export async function startPilot(
   configDir: string,
   ports: { xds: number; monitoring: number },
   place: Placement,
+  extraArgs: readonly string[] = [],
 ): Promise<{ proc: Running; xds: string }> {
   const proc = startPinned(
     'petrel pilot',
@@ -101,6 +110,7 @@ export async function startPilot(
       String(ports.xds),
       '--monitoring-port',
       String(ports.monitoring),
+      ...extraArgs,
     ],
     { cwd: REPO },
   );
@@ -123,42 +133,43 @@ export function proxyFlags(): Set<string> {
   );
 }
 
-export interface PetrelProxyOptions {
-  name: 'single' | 'hop-a' | 'hop-b';
-  /** The Gateway port (already in pilot's config) and the proxy's own ports. */
-  ports: { gateway: number; admin: number; status: number; health: number; stats: number };
-  xds: string;
+/** What every Petrel proxy of the benchmark takes, router or sidecar. */
+export interface ProxyCommon {
+  /** The proxy's own ports (and, for a router, its Gateway port). */
+  ports: { admin: number; status: number; health: number; stats: number };
   place: Placement;
   /** Telemetry flags, passed only when this build has them (see proxyFlags). */
   tracingEndpoint?: string;
   tracingSampling?: number;
   nodeFlags?: readonly string[];
+}
+
+export interface PetrelProxyOptions extends ProxyCommon {
+  name: 'single' | 'hop-a' | 'hop-b';
+  /** The Gateway port (already in pilot's config) and the proxy's own ports. */
+  ports: ProxyCommon['ports'] & { gateway: number };
+  xds: string;
   /** hop-a's route reaches the backend only once hop-b is up; then only readiness is awaited. */
   checkRoute?: boolean;
 }
 
-/** A router proxy selected by Gateway `name`, ready once it serves the 1 KB body through its route. */
-export async function startPetrelProxy(
-  o: PetrelProxyOptions,
+/**
+ * `petrel proxy` with `roleArgs` (role, pilot, identity) plus the common ports and
+ * telemetry flags, pinned; resolves once /healthz/ready answers (config applied).
+ */
+export async function launchProxy(
+  label: string,
+  o: ProxyCommon,
+  roleArgs: readonly string[],
   flags: Set<string>,
-): Promise<PetrelProxy> {
+  env?: NodeJS.ProcessEnv,
+): Promise<Running> {
   const p = o.ports;
   const args = [
     ...(o.nodeFlags ?? []),
     join(REPO, 'cli/petrel.ts'),
     'proxy',
-    '--role',
-    'router',
-    '--xds-address',
-    o.xds,
-    '--labels',
-    `bench=${o.name}`,
-    '--namespace',
-    NS,
-    '--pod-name',
-    o.name,
-    '--ip',
-    '127.0.0.1',
+    ...roleArgs,
     '--admin-port',
     String(p.admin),
     '--status-port',
@@ -175,14 +186,39 @@ export async function startPetrelProxy(
     args.push('--tracing-endpoint', o.tracingEndpoint);
     if (o.tracingSampling !== undefined) args.push('--tracing-sampling', String(o.tracingSampling));
   }
-  const proc = startPinned(`petrel proxy ${o.name}`, o.place, process.execPath, args, {
+  const proc = startPinned(`petrel proxy ${label}`, o.place, process.execPath, args, {
     cwd: REPO,
+    env: env ? { ...process.env, ...env } : undefined,
   });
   await waitReady(
     proc,
     60_000,
     async () => (await fetch(`http://127.0.0.1:${p.health}/healthz/ready`)).ok,
   );
+  return proc;
+}
+
+/** A router proxy selected by Gateway `name`, ready once it serves the 1 KB body through its route. */
+export async function startPetrelProxy(
+  o: PetrelProxyOptions,
+  flags: Set<string>,
+): Promise<PetrelProxy> {
+  const roleArgs = [
+    '--role',
+    'router',
+    '--xds-address',
+    o.xds,
+    '--labels',
+    `bench=${o.name}`,
+    '--namespace',
+    NS,
+    '--pod-name',
+    o.name,
+    '--ip',
+    '127.0.0.1',
+  ];
+  const proc = await launchProxy(o.name, o, roleArgs, flags);
+  const p = o.ports;
   if (o.checkRoute !== false)
     await waitReady(proc, 30_000, () => answers(`http://127.0.0.1:${p.gateway}/`, BODY_BYTES));
   return { ...proc, adminPort: p.admin, statsPort: p.stats, port: p.gateway };
@@ -199,15 +235,21 @@ export interface TelemetryStatus {
   peerMetadata: boolean;
 }
 
-/** What this proxy build actually does per request, seen from outside (not from its source). */
-export async function telemetryStatus(proxy: PetrelProxy): Promise<TelemetryStatus> {
-  const probe = await (await fetch(`http://127.0.0.1:${proxy.port}/probe`)).text();
+/**
+ * What this proxy build actually does per request, seen from outside (not from its
+ * source): `probeBody` is what the backend's /probe echoed for a request through
+ * the proxy (or proxies); the stats are the (first) proxy's.
+ */
+export async function telemetryStatus(
+  probeBody: string,
+  proxy: { statsPort: number; adminPort: number },
+): Promise<TelemetryStatus> {
   const text = async (port: number) => {
     const res = await fetch(`http://127.0.0.1:${port}/stats/prometheus`).catch(() => undefined);
     return res?.ok ? await res.text() : '';
   };
   const stats = (await text(proxy.statsPort)) + (await text(proxy.adminPort));
-  const has = (key: string) => new RegExp(`${key}=\\S`).test(probe);
+  const has = (key: string) => new RegExp(`${key}=\\S`).test(probeBody);
   return {
     metrics: /^istio_requests_total\b/m.test(stats),
     tracing: has('traceparent') || has('b3'),

@@ -11,7 +11,7 @@ import type { Placement, Running } from './processes.ts';
 export const BODY_BYTES = 1024;
 const REPO = new URL('../../', import.meta.url).pathname;
 
-function nginxCommon(dir: string): string {
+export function nginxCommon(dir: string): string {
   const t = (n: string) => join(dir, n);
   return `worker_processes 1;
 master_process off;
@@ -31,7 +31,7 @@ http {
 `;
 }
 
-async function startNginx(
+export async function startNginx(
   name: string,
   dir: string,
   conf: string,

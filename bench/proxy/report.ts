@@ -26,8 +26,14 @@ export interface Summary {
   foreignShare: number;
 }
 
-const f = (v: number | undefined, d = 2): string =>
+/** A figure with `d` decimals, "—" when missing. */
+export const f = (v: number | undefined, d = 2): string =>
   v === undefined || Number.isNaN(v) ? '—' : v.toFixed(d);
+
+/** A Markdown table: the header, its rule, then one line per row of cells. */
+export function markdownTable(head: readonly string[], rows: readonly string[][]): string {
+  return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
 
 export function summarise(results: ConfigResult[], directName: string): Summary[] {
   const direct = results.find((r) => r.config.name === directName);
@@ -74,42 +80,30 @@ export function table(rows: Summary[]): string {
     'errors',
     'others on proxy core',
   ];
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
-  for (const s of rows) {
-    const lat =
-      s.hops === 0
-        ? `(absolute) ${f(s.addedP50)} / ${f(s.addedP90)} / ${f(s.addedP99)}`
-        : `+${f(s.addedP50)} / +${f(s.addedP90)} / +${f(s.addedP99)}`;
-    lines.push(
-      `| ${[
-        s.name,
-        lat,
-        `${f(s.p999)} / ${f(s.max, 1)}`,
-        s.hops === 0 ? '—' : `${f(s.cpuMsPerReq, 3)} / ${f(s.cpuMsPerReqAtMax, 3)}`,
-        s.hwmPeakMiB === undefined
-          ? '—'
-          : `${f(s.hwmIdleMiB, 0)} / ${f(s.hwmAfterFixedMiB, 0)} / ${f(s.hwmPeakMiB, 0)}`,
-        s.maxRps === undefined ? '—' : f(s.maxRps, 0),
-        s.coreUseAtMax === undefined ? '—' : `${f(s.coreUseAtMax * 100, 0)}%`,
-        String(s.errors),
-        `${f(s.foreignShare * 100, 0)}%`,
-      ].join(' | ')} |`,
-    );
-  }
-  return lines.join('\n');
+  const cells = rows.map((s) => [
+    s.name,
+    s.hops === 0
+      ? `(absolute) ${f(s.addedP50)} / ${f(s.addedP90)} / ${f(s.addedP99)}`
+      : `+${f(s.addedP50)} / +${f(s.addedP90)} / +${f(s.addedP99)}`,
+    `${f(s.p999)} / ${f(s.max, 1)}`,
+    s.hops === 0 ? '—' : `${f(s.cpuMsPerReq, 3)} / ${f(s.cpuMsPerReqAtMax, 3)}`,
+    s.hwmPeakMiB === undefined
+      ? '—'
+      : `${f(s.hwmIdleMiB, 0)} / ${f(s.hwmAfterFixedMiB, 0)} / ${f(s.hwmPeakMiB, 0)}`,
+    s.maxRps === undefined ? '—' : f(s.maxRps, 0),
+    s.coreUseAtMax === undefined ? '—' : `${f(s.coreUseAtMax * 100, 0)}%`,
+    String(s.errors),
+    `${f(s.foreignShare * 100, 0)}%`,
+  ]);
+  return markdownTable(head, cells);
 }
 
 /** The Proxy issue's targets for Petrel, one line each: measured, target, met or not. */
 export function verdict(
   rows: Summary[],
-  names: { petrel: string; chain: string; passthrough: string; fastify: string },
+  names: { petrel: string; mtlsPair: string; passthrough: string; fastify: string },
 ): string {
   const by = (n: string) => rows.find((r) => r.name === n);
-  const p = by(names.petrel);
-  if (!p) return '';
-  const chain = by(names.chain);
-  const pt = by(names.passthrough);
-  const fy = by(names.fastify);
   const out: string[] = [];
   const check = (
     what: string,
@@ -125,30 +119,34 @@ export function verdict(
       `- ${what}: ${f(value, unit === 'rps' ? 0 : 3)} ${unit} (target ${atMost ? '≤' : '≥'} ${f(target, unit === 'rps' ? 0 : 3)}) — ${ok ? 'met' : 'NOT met'}`,
     );
   };
-  check('added p50 per proxy', p.addedP50, 0.3, 'ms', true);
-  check('added p99 per proxy', p.addedP99, 0.5, 'ms', true);
-  check('CPU per request at 1000 rps', p.cpuMsPerReq, 0.07, 'ms', true);
-  check('CPU per request at the highest rate', p.cpuMsPerReqAtMax, 0.07, 'ms', true);
-  check('peak RSS', p.hwmPeakMiB, 60, 'MiB', true);
-  check('max rps on one core vs the minimal pass-through', p.maxRps, pt?.maxRps, 'rps', false);
-  check(
-    'max rps on one core vs 1.5× @fastify/http-proxy (stretch)',
-    p.maxRps,
-    fy?.maxRps !== undefined ? fy.maxRps * 1.5 : undefined,
-    'rps',
-    false,
-  );
-  if (pt)
+  const p = by(names.petrel);
+  const pt = by(names.passthrough);
+  const fy = by(names.fastify);
+  if (p) {
+    check('added p50 per proxy', p.addedP50, 0.3, 'ms', true);
+    check('added p99 per proxy', p.addedP99, 0.5, 'ms', true);
+    check('CPU per request at 1000 rps', p.cpuMsPerReq, 0.07, 'ms', true);
+    check('CPU per request at the highest rate', p.cpuMsPerReqAtMax, 0.07, 'ms', true);
+    check('peak RSS', p.hwmPeakMiB, 60, 'MiB', true);
+    check('max rps on one core vs the minimal pass-through', p.maxRps, pt?.maxRps, 'rps', false);
+    check(
+      'max rps on one core vs 1.5× @fastify/http-proxy (stretch)',
+      p.maxRps,
+      fy?.maxRps !== undefined ? fy.maxRps * 1.5 : undefined,
+      'rps',
+      false,
+    );
+  }
+  if (p && pt)
     out.push(
       `- relative to the minimal pass-through in the same run: CPU per request ×${f(p.cpuMsPerReq / pt.cpuMsPerReq)} at 1000 rps, ×${f((p.cpuMsPerReqAtMax ?? NaN) / (pt.cpuMsPerReqAtMax ?? NaN))} at max; added p50 ×${f(p.addedP50 / pt.addedP50)}; peak RSS ×${f((p.hwmPeakMiB ?? NaN) / (pt.hwmPeakMiB ?? NaN))}`,
     );
-  if (chain)
-    check(
-      'two proxies, added p99 (plaintext; the target is for mTLS)',
-      chain.addedP99,
-      1.5,
-      'ms',
-      true,
-    );
+  check(
+    'two proxies (sidecars) with mTLS, added p99',
+    by(names.mtlsPair)?.addedP99,
+    1.5,
+    'ms',
+    true,
+  );
   return out.join('\n');
 }

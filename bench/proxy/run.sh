@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The proxy benchmark: installs the peers it compares against when missing, then
-# runs bench/proxy/run.ts (flags pass through; --help lists them). About 10 minutes
+# runs bench/proxy/run.ts (flags pass through; --help lists them). About 17 minutes
 # with the defaults. Never part of `npm test`.
 #   nginx, haproxy, wrk   Debian packages (apt-get)
 #   fortio                go install into ~/.cache/petrel-bench/bin (Istio's load tool)

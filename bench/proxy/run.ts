@@ -1,52 +1,32 @@
-// The proxy benchmark (Proxy issue, item 9): the same 1 KB GET through direct,
-// Petrel (one proxy, two chained), nginx, HAProxy, @fastify/http-proxy and a
-// minimal Node pass-through. Latency at a fixed rate (fortio), CPU per request and
-// peak RSS from /proc, highest rate on one core (wrk). The proxies share one core
-// (one at a time under load), the backend, client and pilot the other.
+// The proxy benchmark (Proxy issue, item 9; mTLS rows: issue 5, item 8): the same
+// 1 KB GET through direct, Petrel (one router; two sidecars in a row, plaintext and
+// mutual TLS, also with one connection per request), nginx (one, and two in a row
+// with and without mTLS), HAProxy, @fastify/http-proxy and a minimal Node
+// pass-through. Latency at a fixed rate (fortio), CPU per request and peak RSS
+// from /proc, highest rate on one core (wrk). The proxies share one core (one
+// configuration at a time under load), the backend, client and pilot the other.
 //
 //   bash bench/proxy/run.sh            (installs the peers, then runs this)
 //   node bench/proxy/run.ts --reps 3 --seconds 15 --max-seconds 8
+//   node bench/proxy/run.ts --short --only petrel-2,petrel-2-mtls   (a smoke run)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Tools } from './load.ts';
 import { runMatrix } from './matrix.ts';
-import type { Config } from './matrix.ts';
-import {
-  proxyFlags,
-  startPetrelProxy,
-  startPilot,
-  telemetryStatus,
-  writeMeshConfig,
-} from './mesh.ts';
+import { telemetryStatus } from './mesh.ts';
+import type { TelemetryStatus } from './mesh.ts';
+import { serverSecurityCounts, checkSecurity } from './mesh-security.ts';
+import { CONFIGS, parseOptions } from './options.ts';
 import { startOtlpSink } from './otlp-sink.ts';
-import { pickPorts } from './ports.ts';
-import type { PetrelProxy } from './mesh.ts';
-import { startBackend, startHaproxy, startNginxProxy, startNodePeer } from './peers.ts';
 import type { Running } from './processes.ts';
 import { runProfile } from './profile-run.ts';
+import { mtlsDeltaTable } from './report-mtls.ts';
 import { summarise, table, verdict } from './report.ts';
-
-const USAGE = `usage: node bench/proxy/run.ts [options]
-  --reps N            interleaved repetitions of every configuration (default 3)
-  --qps N             the fixed rate (default 1000)
-  --seconds N         fixed-rate run length (default 15), after a --warmup (default 2) run
-  --connections N     fortio connections at the fixed rate (default 8)
-  --max-seconds N     wrk run length for the highest rate (default 8)
-  --max-connections N wrk connections (default 32)
-  --only a,b          only these of petrel, petrel-x2, nginx, haproxy, fastify, passthrough (direct always runs)
-  --load-core N       core of the backend, the load generators and pilot (default 0)
-  --proxy-core N      core of the proxies under test (default 1)
-  --nice N            nice value of every process of the benchmark (default -20: the machine is shared, and at
-                      equal priority the other work takes most of both cores)
-  --profile-seconds N wrk run under --cpu-prof on a fresh Petrel proxy (default 10; 0 skips)
-  --tracing-sampling P  Petrel's trace sampling percentage, spans sent to an OTLP sink here (default 1, Istio's)
-  --no-tracing        run Petrel without a tracing endpoint
-  --petrel-node-flags="F …"  Node flags for the Petrel proxies, to try tunings (write it with =,
-                      e.g. --petrel-node-flags="--max-semi-space-size=1")
-  --out DIR           where results (JSON, Markdown, profile) go (default ~/.cache/petrel-bench/results)`;
+import { startConfigs } from './setup.ts';
+import { getVia } from './sidecar-pairs.ts';
+import type { Setup } from './setup.ts';
 
 /**
  * Linux puts each session in its own scheduling autogroup and weighs the groups
@@ -86,78 +66,8 @@ function ownSchedulingGroup(nice: number, core: number): string {
 const REPO = new URL('../../', import.meta.url).pathname;
 const CACHE = process.env.PETREL_BENCH_CACHE ?? join(homedir(), '.cache', 'petrel-bench');
 
-const { values } = parseArgs({
-  options: Object.fromEntries(
-    [
-      'reps',
-      'qps',
-      'seconds',
-      'warmup',
-      'connections',
-      'max-seconds',
-      'max-connections',
-      'only',
-      'load-core',
-      'proxy-core',
-      'nice',
-      'profile-seconds',
-      'tracing-sampling',
-      'petrel-node-flags',
-      'out',
-      'help',
-      'no-tracing',
-    ].map((k) => [k, { type: k === 'help' || k === 'no-tracing' ? 'boolean' : 'string' }] as const),
-  ),
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-
-function bad(message: string): never {
-  console.error(`${message}\n${USAGE}`);
-  process.exit(2);
-}
-
-function num(name: string, def: number, min = 0): number {
-  const raw = values[name];
-  if (raw === undefined) return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min)
-    bad(`--${name} ${String(raw)}: want a whole number ≥ ${min}`);
-  return n;
-}
-
-const o = {
-  reps: num('reps', 3, 1),
-  qps: num('qps', 1000, 1),
-  seconds: num('seconds', 15, 1),
-  warmup: num('warmup', 2, 1),
-  connections: num('connections', 8, 1),
-  maxSeconds: num('max-seconds', 8, 1),
-  maxConnections: num('max-connections', 32, 1),
-  loadCore: num('load-core', 0),
-  proxyCore: num('proxy-core', 1),
-  nice: values.nice === undefined ? -20 : Number(values.nice),
-  profileSeconds: num('profile-seconds', 10),
-  tracingSampling: values['no-tracing'] ? undefined : Number(values['tracing-sampling'] ?? 1),
-};
-if (!Number.isInteger(o.nice) || o.nice < -20 || o.nice > 19)
-  bad(`--nice ${String(values.nice)}: want a whole number from -20 to 19`);
-if (o.tracingSampling !== undefined && !(o.tracingSampling >= 0 && o.tracingSampling <= 100))
-  bad(`--tracing-sampling ${String(values['tracing-sampling'])}: want a percentage from 0 to 100`);
-const CONFIG_NAMES = ['petrel', 'petrel-x2', 'nginx', 'haproxy', 'fastify', 'passthrough'];
-const only = values.only ? new Set((values.only as string).split(',')) : undefined;
-for (const n of only ?? [])
-  if (!CONFIG_NAMES.includes(n))
-    bad(`--only ${String(values.only)}: "${n}" is not one of ${CONFIG_NAMES.join(', ')}`);
-const petrelNodeFlags = ((values['petrel-node-flags'] as string | undefined) ?? '')
-  .split(/\s+/)
-  .filter(Boolean);
-for (const f of petrelNodeFlags)
-  if (!f.startsWith('--')) bad(`--petrel-node-flags: "${f}" is not a Node flag`);
+const o = parseOptions(process.argv.slice(2));
 const autogroup = ownSchedulingGroup(o.nice, o.loadCore);
-const wanted = (name: string) => !only || only.has(name);
 
 function onPath(name: string): string {
   const dirs = `${process.env.PATH ?? ''}:/usr/sbin:/usr/bin`.split(':').filter(Boolean);
@@ -193,7 +103,7 @@ const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 
 
 const t = tools();
 const work = mkdtempSync(join(tmpdir(), 'petrel-bench-proxy-'));
-const outDir = (values.out as string | undefined) ?? join(CACHE, 'results');
+const outDir = o.out ?? join(CACHE, 'results');
 mkdirSync(outDir, { recursive: true });
 const loadPlace = { core: o.loadCore, nice: o.nice };
 const proxyPlace = { core: o.proxyCore, nice: o.nice };
@@ -202,116 +112,74 @@ const keep = <T extends Running>(p: T): T => (started.push(p), p);
 
 const sink = await startOtlpSink();
 
+/**
+ * The sidecar pairs' server counts again after the matrix: every request and
+ * connection of the run must have arrived as its row claims. A mismatch is one
+ * loud line in the results and a non-zero exit, not a silently wrong row.
+ */
+async function securityAfterRun(s: Setup): Promise<string[]> {
+  const lines: string[] = [];
+  for (const r of s.pairs) {
+    const label = `sidecar pair ${r.pair.namespace}`;
+    try {
+      const seen = checkSecurity(label, r.pair.kind, await serverSecurityCounts(r.serverStatsPort));
+      lines.push(
+        `${label} (${r.pair.kind === 'mtls' ? 'mTLS' : 'plaintext'}): the server sidecar counted ${seen}`,
+      );
+    } catch (err) {
+      process.exitCode = 1;
+      lines.push(`**${label}: ${(err as Error).message} — its rows are NOT what they say**`);
+      log(`ERROR ${(err as Error).message}`);
+    }
+  }
+  if (s.nginxPair)
+    lines.push(
+      `nginx pair: /tls-check through the plaintext entry "${s.nginxPair.plainCheck}", through the mTLS entry "${s.nginxPair.tlsCheck}"`,
+    );
+  return lines;
+}
+
+function features(
+  s: Setup,
+  telemetry: Awaited<ReturnType<typeof telemetryStatus>> | undefined,
+): string {
+  if (!telemetry) return 'not checked';
+  const tracing =
+    'tracingEndpoint' in s.tracing
+      ? `given (sampling ${o.tracingSampling}%), ${sink.exports()} OTLP exports (${sink.spans()} spans, ${sink.bytes()} bytes) received`
+      : s.flags.has('tracing-endpoint')
+        ? 'not given (--no-tracing)'
+        : 'not offered by this build';
+  return `metrics (istio_requests_total at /stats/prometheus) ${telemetry.metrics ? 'on' : 'off'}; trace context added upstream ${telemetry.tracing ? 'yes' : 'no'}; tracing endpoint ${tracing}; x-request-id ${telemetry.requestId ? 'on' : 'off'}; peer metadata exchange ${telemetry.peerMetadata ? 'on' : 'off'}; access log off (Istio's default)`;
+}
+
+/** Telemetry through the router when it runs, else through the first sidecar pair. */
+async function telemetrySeen(s: Setup): Promise<TelemetryStatus | undefined> {
+  if (s.single) {
+    const probe = await (await fetch(`http://127.0.0.1:${s.single.port}/probe`)).text();
+    return telemetryStatus(probe, s.single);
+  }
+  const r = s.pairs[0];
+  if (!r) return undefined;
+  const probe = await getVia(r.pair.clientBind, r.pair.httpPort, '/probe', { host: r.pair.host });
+  return telemetryStatus(probe?.body.toString() ?? '', r.clientPorts);
+}
+
 async function main(): Promise<void> {
   const loadStart = loadavg();
-  log(`work dir ${work}; load average ${loadStart}`);
-  const ports = await pickPorts([
-    'backend',
-    'nginx',
-    'haproxy',
-    'fastify',
-    'passthrough',
-    'single',
-    'hopA',
-    'hopB',
-    'xds',
-    'monitoring',
-    ...(['single', 'hopA', 'hopB'] as const).flatMap((h) =>
-      (['admin', 'status', 'health', 'stats'] as const).map((k) => `${h}-${k}` as const),
-    ),
-  ]);
-  const proxyPorts = (h: 'single' | 'hopA' | 'hopB') => ({
-    gateway: ports[h],
-    admin: ports[`${h}-admin`],
-    status: ports[`${h}-status`],
-    health: ports[`${h}-health`],
-    stats: ports[`${h}-stats`],
-  });
-  keep(await startBackend(join(work, 'backend'), ports.backend, loadPlace));
-  const url = (port: number) => `http://127.0.0.1:${port}/`;
-  const configs: Config[] = [
-    { name: 'direct (no proxy)', hops: 0, url: url(ports.backend), procs: [], maxRun: false },
-  ];
-  const add = (name: string, hops: number, port: number, procs: Running[]) =>
-    configs.push({ name, hops, url: url(port), procs, maxRun: true });
-
-  let single: PetrelProxy | undefined;
-  let xds = '';
-  const flags = proxyFlags();
-  const tracing = {
-    ...(o.tracingSampling !== undefined && flags.has('tracing-endpoint')
-      ? { tracingEndpoint: sink.url, tracingSampling: o.tracingSampling }
-      : {}),
-    nodeFlags: petrelNodeFlags,
-  };
-  if (wanted('petrel') || wanted('petrel-x2')) {
-    writeMeshConfig(join(work, 'mesh'), ports);
-    const pilot = await startPilot(join(work, 'mesh'), ports, loadPlace);
-    keep(pilot.proc);
-    xds = pilot.xds;
-    log(`pilot ${pilot.proc.pid} on ${xds}`);
-  }
-  if (wanted('petrel')) {
-    single = keep(
-      await startPetrelProxy(
-        { name: 'single', ports: proxyPorts('single'), xds, place: proxyPlace, ...tracing },
-        flags,
-      ),
-    );
-    add('Petrel, 1 proxy', 1, ports.single, [single]);
-  }
-  if (wanted('petrel-x2')) {
-    const b = keep(
-      await startPetrelProxy(
-        { name: 'hop-b', ports: proxyPorts('hopB'), xds, place: proxyPlace, ...tracing },
-        flags,
-      ),
-    );
-    const a = keep(
-      await startPetrelProxy(
-        { name: 'hop-a', ports: proxyPorts('hopA'), xds, place: proxyPlace, ...tracing },
-        flags,
-      ),
-    );
-    add('Petrel, 2 proxies chained', 2, ports.hopA, [a, b]);
-  }
-  if (wanted('nginx'))
-    add('nginx, 1 worker', 1, ports.nginx, [
-      keep(await startNginxProxy(join(work, 'nginx'), ports.nginx, ports.backend, proxyPlace)),
-    ]);
-  if (wanted('haproxy'))
-    add('HAProxy, 1 thread', 1, ports.haproxy, [
-      keep(await startHaproxy(join(work, 'haproxy'), ports.haproxy, ports.backend, proxyPlace)),
-    ]);
-  if (wanted('fastify'))
-    add('@fastify/http-proxy', 1, ports.fastify, [
-      keep(
-        await startNodePeer(
-          'fastify',
-          'fastify-proxy.ts',
-          ports.fastify,
-          ports.backend,
-          proxyPlace,
-        ),
-      ),
-    ]);
-  if (wanted('passthrough'))
-    add('minimal Node pass-through (undici Pool)', 1, ports.passthrough, [
-      keep(
-        await startNodePeer(
-          'passthrough',
-          'passthrough.ts',
-          ports.passthrough,
-          ports.backend,
-          proxyPlace,
-        ),
-      ),
-    ]);
-
-  const telemetry = single ? await telemetryStatus(single) : undefined;
+  log(`work dir ${work}; load average ${loadStart}${o.short ? '; SHORT (smoke) run' : ''}`);
+  const s = await startConfigs(
+    o,
+    work,
+    { load: loadPlace, proxy: proxyPlace },
+    sink.url,
+    keep,
+    log,
+  );
+  const telemetry = await telemetrySeen(s);
   log(`telemetry seen from outside: ${JSON.stringify(telemetry)}`);
 
-  const results = await runMatrix(configs, {
+  const results = await runMatrix(s.configs, {
     tools: t,
     load: loadPlace,
     proxyCore: o.proxyCore,
@@ -326,21 +194,22 @@ async function main(): Promise<void> {
     log,
   });
   const loadEnd = loadavg();
+  const security = await securityAfterRun(s);
 
   let profile = '';
-  if (o.profileSeconds > 0 && single) {
-    await single.stop();
-    const pt = configs.find((c) => c.name.startsWith('minimal Node'));
+  if (o.profileSeconds > 0 && s.single) {
+    await s.single.stop();
+    const pt = s.configs.find((c) => c.key === 'passthrough');
     for (const p of pt?.procs ?? []) await p.stop();
     profile = await runProfile({
       tools: t,
       load: loadPlace,
       proxy: proxyPlace,
-      xds,
-      ports: proxyPorts('single'),
-      flags,
-      tracing,
-      passthrough: pt ? { port: ports.passthrough, backendPort: ports.backend } : undefined,
+      xds: s.xds,
+      ports: s.singlePorts,
+      flags: s.flags,
+      tracing: s.tracing,
+      passthrough: pt ? { port: s.passthroughPort, backendPort: s.backendPort } : undefined,
       seconds: o.profileSeconds,
       maxConnections: o.maxConnections,
       dir: join(outDir, `profile-${Date.now()}`),
@@ -352,22 +221,27 @@ async function main(): Promise<void> {
     encoding: 'utf8',
     cwd: REPO,
   }).stdout;
-  const rows = summarise(results, configs[0]!.name);
+  const rows = summarise(results, s.configs[0]!.name);
+  const deltas = mtlsDeltaTable(results, rows);
   const when = new Date().toISOString();
   const md = [
-    `### ${when.slice(0, 16).replace('T', ' ')} UTC`,
+    `### ${when.slice(0, 16).replace('T', ' ')} UTC${o.short ? ' — SHORT SMOKE RUN (--short), not results' : ''}`,
     '',
-    `${o.reps} interleaved repetitions, medians; ${o.qps} rps for ${o.seconds} s over ${o.connections} keep-alive connections (fortio -uniform, after ${o.warmup} s warm-up); highest rate by wrk, 1 thread, ${o.maxConnections} connections, ${o.maxSeconds} s. GET, 1 KB response body. Proxies on core ${o.proxyCore}; backend (nginx static), client and pilot on core ${o.loadCore}; nice ${o.nice} (${autogroup}).${petrelNodeFlags.length ? ` Petrel proxies run with Node flags ${petrelNodeFlags.join(' ')}.` : ''} Load average ${loadStart} at start, ${loadEnd} at end.`,
+    `${o.reps} interleaved repetitions, medians; ${o.qps} rps for ${o.seconds} s over ${o.connections} keep-alive connections (fortio -uniform, after ${o.warmup} s warm-up); new-connection rows ${o.connQps} connections/s; highest rate by wrk, 1 thread, ${o.maxConnections} connections, ${o.maxSeconds} s. GET, 1 KB response body. Proxies on core ${o.proxyCore}; backend (nginx static), client and pilot on core ${o.loadCore}; nice ${o.nice} (${autogroup}).${o.petrelNodeFlags.length ? ` Petrel proxies run with Node flags ${o.petrelNodeFlags.join(' ')}.` : ''} Load average ${loadStart} at start, ${loadEnd} at end.`,
     '',
     table(rows),
     '',
-    `Petrel features, seen from outside: ${telemetry ? `metrics (istio_requests_total at /stats/prometheus) ${telemetry.metrics ? 'on' : 'off'}; trace context added upstream ${telemetry.tracing ? 'yes' : 'no'}; tracing endpoint ${'tracingEndpoint' in tracing ? `given (sampling ${o.tracingSampling}%), ${sink.exports()} OTLP exports (${sink.spans()} spans, ${sink.bytes()} bytes) received` : flags.has('tracing-endpoint') ? 'not given (--no-tracing)' : 'not offered by this build'}; x-request-id ${telemetry.requestId ? 'on' : 'off'}; peer metadata exchange ${telemetry.peerMetadata ? 'on' : 'off'}; access log off (Istio's default)` : 'not checked'}.`,
+    ...(deltas ? [deltas, ''] : []),
+    `Petrel features, seen from outside: ${features(s, telemetry)}.`,
     '',
+    ...(security.length
+      ? [`Mesh security, seen from outside after the run: ${security.join('; ')}.`, '']
+      : []),
     verdict(rows, {
-      petrel: 'Petrel, 1 proxy',
-      chain: 'Petrel, 2 proxies chained',
-      passthrough: 'minimal Node pass-through (undici Pool)',
-      fastify: '@fastify/http-proxy',
+      petrel: CONFIGS.petrel,
+      mtlsPair: CONFIGS['petrel-2-mtls'],
+      passthrough: CONFIGS.passthrough,
+      fastify: CONFIGS.fastify,
     }),
     '',
     'What a Petrel proxy holds before its first request (bench/proxy/memory.ts; each line adds to the ones above, so the order decides what a shared dependency is charged to):',
@@ -384,8 +258,9 @@ async function main(): Promise<void> {
     JSON.stringify(
       {
         when,
-        options: o,
+        options: { ...o, selected: [...o.selected] },
         telemetry,
+        security,
         rows,
         results: results.map((r) => ({
           ...r,
