@@ -4,9 +4,9 @@
 // hop really is (or really is not) mutual TLS: the server sidecar's own
 // istio_requests_total / istio_tcp_connections_opened_total, reporter="destination",
 // by connection_security_policy (mutual_tls or none), as Istio's telemetry reports it.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeBootstrapTokens } from '../../pilot/ca/bootstrap-token-file.ts';
 import { BenchError } from './processes.ts';
 
 export interface MeshCa {
@@ -24,16 +24,8 @@ export function meshCaSetup(
 ): MeshCa {
   const caDir = join(dir, 'ca');
   mkdirSync(caDir, { recursive: true });
-  const tokens: Record<string, string> = {};
-  for (const [ns, sa] of identities) tokens[`${ns}/${sa}`] ??= randomBytes(16).toString('hex');
   const tokensFile = join(dir, 'bootstrap-tokens');
-  writeFileSync(
-    tokensFile,
-    Object.entries(tokens)
-      .map(([id, token]) => `${token} ${id.replace('/', ' ')}\n`)
-      .join(''),
-    { mode: 0o600 },
-  );
+  const tokens = writeBootstrapTokens(tokensFile, identities);
   return { xdsTlsPort, caDir, tokensFile, tokens };
 }
 

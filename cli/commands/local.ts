@@ -2,11 +2,11 @@
 // mode over the config dir, the gateway on 127.0.0.1:8080, every sample app behind its
 // own sidecar, the dashboard and merged metrics on 127.0.0.1:15080; Ctrl-C stops all.
 // Every address and port has a flag, so a test can run a second mesh beside the first.
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBootstrapTokens } from '../../pilot/ca/bootstrap-token-file.ts';
 import { setupCapture } from '../local/capture.ts';
 import { LocalError } from '../local/errors.ts';
 import { readPlan, type LocalPlan } from '../local/plan.ts';
@@ -80,20 +80,12 @@ function meshCaSetup(
   const caDir = mkdtempSync(join(tmpdir(), 'petrel-local-ca-'));
   chmodSync(caDir, 0o755);
   process.once('exit', () => rmSync(caDir, { recursive: true, force: true }));
-  const tokens: Record<string, string> = {};
-  const identities = [
-    ...plan.pods.map((p) => [p.namespace, p.serviceAccount]),
+  const identities: [string, string][] = [
+    ...plan.pods.map((p): [string, string] => [p.namespace, p.serviceAccount]),
     [plan.gateway.namespace, GATEWAY_SERVICE_ACCOUNT],
   ];
-  for (const [ns, sa] of identities) tokens[`${ns}/${sa}`] ??= randomBytes(16).toString('hex');
   const tokensFile = join(logDir, 'bootstrap-tokens');
-  writeFileSync(
-    tokensFile,
-    Object.entries(tokens)
-      .map(([id, token]) => `${token} ${id.replace('/', ' ')}\n`)
-      .join(''),
-    { mode: 0o600 },
-  );
+  const tokens = writeBootstrapTokens(tokensFile, identities);
   return { xdsTlsPort, caDir, tokensFile, tokens };
 }
 
