@@ -14,6 +14,8 @@ import { XdsServer } from './xds/server.ts';
 import { startMonitoring, type MonitoringServer } from './xds/monitoring.ts';
 import type { XdsLogger } from './xds/types.ts';
 import { LazyPush, lazyGenerators } from './lazy-push.ts';
+import { meshConfig } from './model/mesh-config.ts';
+import { IngressStatusSync, STATUS_INPUT_KINDS } from './model/ingress/status-sync.ts';
 
 export interface PilotOptions {
   /** File mode: a directory of YAML files, watched. */
@@ -68,10 +70,14 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
     throw new Error('pilot needs exactly one config source: a config dir or kube');
   const log = options.log ?? stderrLog;
   const host = options.host ?? '127.0.0.1';
+  // A bad mesh setting fails here, before anything listens.
+  const mesh = meshConfig(options.mesh);
   const store = new MemoryConfigStore();
-  const source: ConfigSource = options.configDir
-    ? new FileConfigSource({ dir: options.configDir, store })
-    : new KubeConfigSource({ store, kubeConfig: options.kubeConfig });
+  const kubeSource = options.kube
+    ? new KubeConfigSource({ store, kubeConfig: options.kubeConfig })
+    : undefined;
+  const source: ConfigSource =
+    kubeSource ?? new FileConfigSource({ dir: options.configDir!, store });
   source.onDiagnostic((d: ConfigDiagnostic) =>
     d.severity === 'error' ? log.error(d.message) : log.warn(d.message),
   );
@@ -82,7 +88,7 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
     debounceMaxMs: options.debounceMaxMs,
     log,
   });
-  const buildOptions = { mesh: options.mesh };
+  const buildOptions = { mesh };
 
   await source.start();
   xds.push(new LazyPush(store.snapshot(), buildOptions), {
@@ -92,12 +98,24 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
   });
   await xds.flush();
 
+  // As Istio's ingress controller in kube mode: the Ingresses pilot serves carry the gateway's addresses.
+  const ingressStatus = kubeSource
+    ? new IngressStatusSync({
+        snapshot: () => store.snapshot(),
+        mesh,
+        write: (update) => kubeSource.writeIngressStatus(update),
+        log,
+      })
+    : undefined;
+  ingressStatus?.trigger();
+
   store.onChange((event: ConfigEvent) => {
     xds.push(new LazyPush(store.snapshot(), buildOptions), {
       full: !ENDPOINT_KINDS.has(event.kind),
       configsUpdated: new Set([event.key]),
       reason: [ENDPOINT_KINDS.has(event.kind) ? 'endpoint' : 'config'],
     });
+    if (STATUS_INPUT_KINDS.has(event.kind)) ingressStatus?.trigger();
   });
 
   const xdsPort = await xds.listen(`${host}:${options.xdsPort ?? 15010}`);
@@ -108,7 +126,7 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
       caServer = await startCaServer({
         host,
         port: options.xdsTlsPort,
-        trustDomain: options.mesh?.trustDomain,
+        trustDomain: mesh.trustDomain,
         stateDir: options.ca?.stateDir,
         cacertsDir: options.ca?.cacertsDir,
         bootstrapTokensFile: options.ca?.bootstrapTokensFile,
@@ -125,6 +143,7 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
     }
     monitoring = await startMonitoring(xds, { host, port: options.monitoringPort ?? 15014 });
   } catch (err) {
+    await ingressStatus?.stop();
     await caServer?.stop();
     await xds.stop();
     throw err;
@@ -140,6 +159,7 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
     monitoringPort: monitoring.port,
     diagnostics: () => source.status().origins.flatMap((o) => o.diagnostics.map((d) => d.message)),
     async stop() {
+      await ingressStatus?.stop();
       await source.stop();
       await caServer?.stop();
       await xds.stop();

@@ -137,6 +137,15 @@ export const KINDS: readonly KindInfo[] = [
     namespaced: true,
     istio: false,
   },
+  // Which controller serves an Ingress class (pilot's: istio.io/ingress-controller).
+  {
+    kind: 'IngressClass',
+    group: 'networking.k8s.io',
+    versions: ['v1'],
+    plural: 'ingressclasses',
+    namespaced: false,
+    istio: false,
+  },
 ];
 
 const byKind = new Map(KINDS.map((k) => [k.kind, k]));

@@ -132,8 +132,8 @@ function buildCrd(
 export function buildCrds(): CustomResourceDefinition[] {
   const rules = celRules();
   const used = new Set<z.core.$ZodType>();
-  // Every kind whose spec Petrel validates gets a CRD: Istio's, and Petrel's own (petrel.dev).
-  const crds = KINDS.filter((k) => k.istio || SPEC_SCHEMAS[k.kind] !== undefined).map((info) =>
+  // Istio's kinds and Petrel's own (petrel.dev) get a CRD; Kubernetes' own kinds (Ingress) are built in.
+  const crds = KINDS.filter((k) => k.istio || k.group === 'petrel.dev').map((info) =>
     buildCrd(info, rules, used),
   );
   const unused = [...rules.keys()].filter((s) => !used.has(s));

@@ -9,6 +9,7 @@ import { PeerAuthenticationSpec } from './security/peer-authentication.ts';
 import { AuthorizationPolicySpec } from './security/authorization-policy.ts';
 import { RequestAuthenticationSpec } from './security/request-authentication.ts';
 import { LocalRateLimitSpec } from '../petrel/local-rate-limit.ts';
+import { IngressClassSpec, IngressSpec } from '../kube/ingress.ts';
 
 // Security kinds without a full schema yet are stored and reported as not enforced
 // (api/istio/unsupported.ts); an object spec is all we require of them.
@@ -25,4 +26,7 @@ export const SPEC_SCHEMAS: Record<string, z.ZodType> = {
   RequestAuthentication: RequestAuthenticationSpec,
   // Petrel's own kind (api/petrel/README.md), validated like the Istio ones.
   LocalRateLimit: LocalRateLimitSpec,
+  // Kubernetes' own Ingress kinds (api/kube/ingress.ts): checked as the API server checks them.
+  Ingress: IngressSpec,
+  IngressClass: IngressClassSpec,
 };

@@ -41,6 +41,11 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
   // its requests are denied rather than let through unchecked (pilot/translate/security/rbac.ts).
   AuthorizationPolicy: ['spec.targetRef', 'spec.targetRefs', 'spec.action=CUSTOM', 'spec.provider'],
   RequestAuthentication: ['spec.targetRef', 'spec.targetRefs'],
+  // Service backends are served through the gateway (pilot/model/ingress); resource
+  // backends (a bucket, a CRD) have no Istio equivalent, and Istio skips them too.
+  Ingress: ['spec.defaultBackend.resource', 'spec.rules[].http.paths[].backend.resource'],
+  // Istio's controller takes no parameters either.
+  IngressClass: ['spec.parameters'],
   Sidecar: [
     // ingress ports, binds, capture modes and default endpoints are built (pilot/translate
     // cluster/sidecar-ingress.ts); TLS termination and per-listener pools are not.

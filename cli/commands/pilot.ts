@@ -8,6 +8,7 @@ import { startInjectorServer } from '../../injector/server.ts';
 import { istioWebhookConfigNames, keepWebhookCaBundles } from '../../injector/webhook-config.ts';
 import { startPilotDashboard } from '../../dashboard/server.ts';
 import { startPilot } from '../../pilot/main.ts';
+import { readMeshFile, type MeshFile } from '../../pilot/model/mesh-file.ts';
 import { CliError } from '../errors.ts';
 import { parseFlags, portFlag } from '../flags.ts';
 import type { Command } from '../main.ts';
@@ -24,6 +25,7 @@ const FLAGS = {
     'debounce-after': { type: 'string' },
     'debounce-max': { type: 'string' },
     'trust-domain': { type: 'string' },
+    'mesh-config': { type: 'string' },
     'ca-state-dir': { type: 'string' },
     cacerts: { type: 'string' },
     'bootstrap-tokens': { type: 'string' },
@@ -37,7 +39,8 @@ const FLAGS = {
     '  --monitoring-port N     /metrics and /debug/* (default 15014)',
     '  --debounce-after MS     quiet time before a push (default 100)',
     '  --debounce-max MS       longest a change waits for a push (default 1000)',
-    '  --trust-domain NAME     SPIFFE trust domain (default cluster.local)',
+    '  --trust-domain NAME     SPIFFE trust domain (default cluster.local; wins over the mesh config)',
+    "  --mesh-config FILE      Istio's MeshConfig YAML (ConfigMap istio, key mesh), e.g. /etc/istio/config/mesh",
     '  --webhook-port N        also serve the injector and validation webhooks (HTTPS, /inject, /validate)',
     '  --xds-tls-port N        xDS and the mesh CA (IstioCertificateService) over TLS (Istio: 15012)',
     '  --ca-state-dir DIR      file mode: keep the generated root CA here (default ~/.petrel/ca)',
@@ -56,10 +59,38 @@ function msFlag(values: Record<string, unknown>, name: string): number | undefin
   return n;
 }
 
-async function startWebhooks(values: Record<string, unknown>, kube: boolean) {
-  const config = injectorConfig(
-    values['trust-domain'] ? { trustDomain: values['trust-domain'] as string } : {},
-  );
+/**
+ * The mesh settings: the --mesh-config file (its warnings printed, one line each),
+ * then --trust-domain, then Istio's K8S_INGRESS_NS for the namespace of the
+ * Gateways made from Ingresses and of the ingress Service.
+ */
+function meshSettings(values: Record<string, unknown>): MeshFile {
+  const file = values['mesh-config'] as string | undefined;
+  let read: MeshFile = { mesh: {}, proxy: {}, warnings: [] };
+  if (file !== undefined) {
+    try {
+      read = readMeshFile(file);
+    } catch (err) {
+      throw new CliError(`--mesh-config ${(err as Error).message}`);
+    }
+  }
+  for (const w of read.warnings) console.error(`warn\t${w}`);
+  const mesh = { ...read.mesh };
+  if (values['trust-domain']) mesh.trustDomain = values['trust-domain'] as string;
+  if (process.env.K8S_INGRESS_NS) mesh.ingressNamespace = process.env.K8S_INGRESS_NS;
+  return { ...read, mesh };
+}
+
+async function startWebhooks(values: Record<string, unknown>, kube: boolean, settings: MeshFile) {
+  const { mesh, proxy } = settings;
+  const config = injectorConfig({
+    ...(mesh.trustDomain ? { trustDomain: mesh.trustDomain } : {}),
+    ...(proxy.discoveryAddress ? { xdsAddress: proxy.discoveryAddress } : {}),
+    ...(proxy.holdApplicationUntilProxyStarts !== undefined
+      ? { holdApplicationUntilProxyStarts: proxy.holdApplicationUntilProxyStarts }
+      : {}),
+    ...(proxy.meshId ? { meshId: proxy.meshId } : {}),
+  });
   let kc: KubeConfig | undefined;
   if (kube) {
     kc = new KubeConfig();
@@ -88,6 +119,7 @@ export const pilotCommand: Command = {
     const configDir = values['config-dir'] as string | undefined;
     const kube = values.kube === true;
     if (!configDir === !kube) throw new CliError('give exactly one of --config-dir DIR or --kube');
+    const settings = meshSettings(values);
     let pilot;
     try {
       pilot = await startPilot({
@@ -109,9 +141,7 @@ export const pilotCommand: Command = {
         },
         debounceMs: msFlag(values, 'debounce-after'),
         debounceMaxMs: msFlag(values, 'debounce-max'),
-        mesh: values['trust-domain']
-          ? { trustDomain: values['trust-domain'] as string }
-          : undefined,
+        mesh: settings.mesh,
       });
     } catch (err) {
       throw new CliError((err as Error).message);
@@ -121,7 +151,7 @@ export const pilotCommand: Command = {
     const webhook =
       values['webhook-port'] === undefined
         ? undefined
-        : await startWebhooks(values, kube).catch(async (err: Error) => {
+        : await startWebhooks(values, kube, settings).catch(async (err: Error) => {
             await pilot.stop();
             throw new CliError(`--webhook-port: ${err.message}`);
           });

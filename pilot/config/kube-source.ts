@@ -3,7 +3,13 @@
 // (admit.ts). As in Istio, an invalid object is reported and not used: the
 // store keeps its previous good version. A kind the server does not serve (CRD
 // missing) is reported once and retried, never fatal.
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import {
+  NetworkingV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { KINDS } from '../../api/config/kinds.ts';
 import type { KindInfo } from '../../api/config/kinds.ts';
 import { configKey } from '../../api/config/object.ts';
@@ -84,6 +90,32 @@ export class KubeConfigSource implements ConfigSource {
     return this.#board.status();
   }
 
+  /**
+   * Writes an Ingress's status.loadBalancer.ingress (merge patch on the status
+   * subresource), as Istio's ingress controller does for the Ingresses it serves.
+   * Rejects with the API server's message.
+   */
+  async writeIngressStatus(update: {
+    namespace: string;
+    name: string;
+    ingress: Array<{ ip?: string; hostname?: string }>;
+  }): Promise<void> {
+    const api = this.#kc.makeApiClient(NetworkingV1Api);
+    try {
+      await api.patchNamespacedIngressStatus(
+        {
+          namespace: update.namespace,
+          name: update.name,
+          body: { status: { loadBalancer: { ingress: update.ingress } } },
+          fieldManager: 'pilot-discovery',
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (err) {
+      throw new Error(apiErrorMessage(err), { cause: err });
+    }
+  }
+
   /** Relists every kind now and deletes what the server no longer has. */
   async resync(): Promise<void> {
     // One at a time: a relist stuck on an unresponsive server must not pile up more.
@@ -155,6 +187,20 @@ export class KubeConfigSource implements ConfigSource {
   #kindOrigin(info: KindInfo): string {
     return `kube ${info.group || 'core'} ${info.plural}`;
   }
+}
+
+/** The `message` of a Kubernetes Status in a client-node ApiException, else the error's own. */
+function apiErrorMessage(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: string };
+      if (status.message) return status.message;
+    } catch {
+      // not a Status body
+    }
+  }
+  return errorMessage(err);
 }
 
 /**

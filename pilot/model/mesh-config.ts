@@ -13,7 +13,16 @@ export const DEFAULT_MESH: MeshConfig = deepFreeze({
   defaultServiceExportTo: ['*'],
   defaultVirtualServiceExportTo: ['*'],
   defaultDestinationRuleExportTo: ['*'],
+  // Istio's class is `istio`; Petrel answers to its own name (and to any IngressClass
+  // whose controller is istio.io/ingress-controller, as Istio does).
+  ingressClass: 'petrel',
+  ingressControllerMode: 'STRICT',
+  ingressService: 'istio-ingressgateway',
+  ingressNamespace: 'istio-system',
 });
+
+const CONTROLLER_MODES: readonly string[] = ['OFF', 'STRICT', 'DEFAULT'];
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 const EXPORT_ENTRY = /^(\.|\*|~|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
 
@@ -24,7 +33,13 @@ function fail(field: string, message: string): never {
 /** Istio's defaults overlaid with `partial`; a wrong value throws one line naming the field. */
 export function meshConfig(partial: Partial<MeshConfig> = {}): MeshConfig {
   const mesh = { ...DEFAULT_MESH, ...stripUndefined(partial) };
-  for (const field of ['trustDomain', 'clusterDomain', 'rootNamespace'] as const) {
+  for (const field of [
+    'trustDomain',
+    'clusterDomain',
+    'rootNamespace',
+    'ingressClass',
+    'ingressNamespace',
+  ] as const) {
     if (typeof mesh[field] !== 'string' || !mesh[field]) fail(field, 'must be a non-empty string');
   }
   if (typeof mesh.connectTimeoutMs !== 'number' || !(mesh.connectTimeoutMs > 0))
@@ -36,6 +51,16 @@ export function meshConfig(partial: Partial<MeshConfig> = {}): MeshConfig {
     fail('outboundTrafficPolicy', 'must be ALLOW_ANY or REGISTRY_ONLY');
   }
   if (typeof mesh.enableAutoMtls !== 'boolean') fail('enableAutoMtls', 'must be true or false');
+  if (!CONTROLLER_MODES.includes(mesh.ingressControllerMode))
+    fail('ingressControllerMode', `must be one of ${CONTROLLER_MODES.join(', ')}`);
+  if (typeof mesh.ingressService !== 'string') fail('ingressService', 'must be a string');
+  if (
+    mesh.ingressSelector !== undefined &&
+    (typeof mesh.ingressSelector !== 'string' ||
+      mesh.ingressSelector.length > 63 ||
+      !LABEL_VALUE.test(mesh.ingressSelector))
+  )
+    fail('ingressSelector', "must be a label value (the gateway pods' `istio` label)");
   for (const field of [
     'defaultServiceExportTo',
     'defaultVirtualServiceExportTo',

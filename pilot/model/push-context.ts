@@ -34,6 +34,7 @@ import {
   type EffectiveMtls,
 } from './peer-authentication.ts';
 import { CredentialIndex, type Credential } from './credentials.ts';
+import { withIngresses } from './ingress/snapshot.ts';
 
 export interface BuildPushContextOptions {
   mesh?: Partial<MeshConfig>;
@@ -68,10 +69,12 @@ class SnapshotPushContext implements PushContext {
   readonly #credentials: CredentialIndex;
   readonly #scopedServices = new Map<string, readonly Service[]>();
 
-  constructor(snapshot: ConfigSnapshot, options: BuildPushContextOptions) {
+  constructor(stored: ConfigSnapshot, options: BuildPushContextOptions) {
     this.mesh = meshConfig(options.mesh);
-    this.version = options.version ?? String(snapshot.revision);
+    this.version = options.version ?? String(stored.revision);
     const diagnostics: ModelDiagnostic[] = [];
+    // Kubernetes Ingresses pilot owns join as Gateways and VirtualServices (pilot/model/ingress).
+    const snapshot = withIngresses(stored, this.mesh, diagnostics);
     const keys = new Set<string>();
     const namespaces = new Set<string>();
     for (const kind of [...KINDS.map((k) => k.kind), ...EXTRA_KINDS]) {

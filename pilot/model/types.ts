@@ -193,4 +193,19 @@ export interface MeshConfig {
   defaultServiceExportTo?: readonly string[];
   defaultVirtualServiceExportTo?: readonly string[];
   defaultDestinationRuleExportTo?: readonly string[];
+  /**
+   * Istio's ingressClass: Kubernetes Ingresses of this class (ingressClassName, or the
+   * legacy kubernetes.io/ingress.class annotation) are served by the gateway. Petrel: `petrel`.
+   */
+  ingressClass: string;
+  /** OFF: no Ingress served; STRICT (Istio's default): only those of our class; DEFAULT: those with no class too. */
+  ingressControllerMode: IngressControllerMode;
+  /** The gateway's Service (in ingressNamespace) whose load balancer addresses go to Ingress status. */
+  ingressService: string;
+  /** `istio` label value of the gateway pods serving Ingresses; default from ingressService, else `ingressgateway`. */
+  ingressSelector?: string;
+  /** Namespace of the Gateways made from Ingresses and of ingressService (Istio's K8S_INGRESS_NS). */
+  ingressNamespace: string;
 }
+
+export type IngressControllerMode = 'OFF' | 'STRICT' | 'DEFAULT';

@@ -134,6 +134,7 @@ describe('charts/petrel', () => {
         'ConfigMap',
         'Deployment',
         'HorizontalPodAutoscaler',
+        'IngressClass',
         'MutatingWebhookConfiguration',
         'PodDisruptionBudget',
         'Role',
@@ -265,6 +266,7 @@ describe('charts/petrel', () => {
     expect(writes.sort()).toEqual(
       [
         'ClusterRole tokenreviews create',
+        'ClusterRole ingresses/status patch',
         'ClusterRole mutatingwebhookconfigurations update,patch istio-sidecar-injector',
         `ClusterRole validatingwebhookconfigurations update,patch istio-validator-${NS}`,
         'ClusterRole configmaps create',
