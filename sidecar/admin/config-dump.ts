@@ -144,18 +144,25 @@ function clustersDump(status: XdsClientStatus): Json {
   });
 }
 
-function endpointsDump(status: XdsClientStatus): Json {
-  const eds = typeOf(status, 'eds');
-  const entries = sorted(eds).map((e) =>
+/** Envoy's per-resource dump entry of the EDS/RDS/SDS dumps, the resource under `field`. */
+function dynamicConfigs(state: ReturnType<typeof typeOf>, field: string, named = false): Json[] {
+  return sorted(state).map((e) =>
     nonEmpty({
+      ...(named ? { name: e.name } : {}),
       version_info: e.version,
-      endpoint_config: e.resource,
+      [field]: e.resource,
       last_updated: e.lastUpdated.toISOString(),
-      error_state: errorState(eds, e.name),
-      client_status: clientStatus(eds, e.name),
+      error_state: errorState(state, e.name),
+      client_status: clientStatus(state, e.name),
     }),
   );
-  return nonEmpty({ '@type': `${ADMIN}EndpointsConfigDump`, dynamic_endpoint_configs: entries });
+}
+
+function endpointsDump(status: XdsClientStatus): Json {
+  return nonEmpty({
+    '@type': `${ADMIN}EndpointsConfigDump`,
+    dynamic_endpoint_configs: dynamicConfigs(typeOf(status, 'eds'), 'endpoint_config'),
+  });
 }
 
 function listenersDump(status: XdsClientStatus): Json {
@@ -185,32 +192,17 @@ function listenersDump(status: XdsClientStatus): Json {
 }
 
 function routesDump(status: XdsClientStatus): Json {
-  const rds = typeOf(status, 'rds');
-  const entries = sorted(rds).map((e) =>
-    nonEmpty({
-      version_info: e.version,
-      route_config: e.resource,
-      last_updated: e.lastUpdated.toISOString(),
-      error_state: errorState(rds, e.name),
-      client_status: clientStatus(rds, e.name),
-    }),
-  );
-  return nonEmpty({ '@type': `${ADMIN}RoutesConfigDump`, dynamic_route_configs: entries });
+  return nonEmpty({
+    '@type': `${ADMIN}RoutesConfigDump`,
+    dynamic_route_configs: dynamicConfigs(typeOf(status, 'rds'), 'route_config'),
+  });
 }
 
 function secretsDump(status: XdsClientStatus): Json {
-  const sds = typeOf(status, 'sds');
-  const entries = sorted(sds).map((e) =>
-    nonEmpty({
-      name: e.name,
-      version_info: e.version,
-      last_updated: e.lastUpdated.toISOString(),
-      secret: e.resource,
-      error_state: errorState(sds, e.name),
-      client_status: clientStatus(sds, e.name),
-    }),
-  );
-  return nonEmpty({ '@type': `${ADMIN}SecretsConfigDump`, dynamic_active_secrets: entries });
+  return nonEmpty({
+    '@type': `${ADMIN}SecretsConfigDump`,
+    dynamic_active_secrets: dynamicConfigs(typeOf(status, 'sds'), 'secret', true),
+  });
 }
 
 const ENTRY_TYPES: Record<string, string> = {
