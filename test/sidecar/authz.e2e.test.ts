@@ -176,4 +176,37 @@ describe("Petrel's gateway enforcing security policy from pilot", () => {
     await until(async () => (await get('/')).status === 200);
     expect(await statuses(['/', '/', '/', '/', '/'])).toEqual([200, 200, 200, 200, 200]);
   });
+
+  it('refuses a denied request no route takes with 403, not 404, as Envoy does (RBAC before the router)', async () => {
+    // A second server whose VirtualService routes /shop only; the DENY now names /public*.
+    const shopPort = await freePort();
+    writeFileSync(
+      join(dir, 'shop.yaml'),
+      `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: shop, namespace: default }
+spec:
+  selector: { istio: ingressgateway }
+  servers: [{ port: { number: ${shopPort}, name: http-shop, protocol: HTTP }, hosts: [shop.example.com] }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: shop, namespace: default }
+spec:
+  hosts: [shop.example.com]
+  gateways: [shop]
+  http: [{ match: [{ uri: { prefix: /shop } }], route: [{ destination: { host: web, subset: v1 } }] }]`,
+    );
+    const shop = (path: string) =>
+      send(`http://127.0.0.1:${shopPort}${path}`, {
+        headers: { host: 'shop.example.com' },
+        fresh: true,
+      }).catch(() => ({ status: 0, body: '' }));
+    await until(async () => (await shop('/shop')).status === 200);
+    const denied = await shop('/public/unrouted');
+    expect([denied.status, denied.body]).toEqual([403, 'RBAC: access denied']);
+    expect((await shop('/elsewhere')).status).toBe(404);
+    expect((await shop('/shop/cart')).status).toBe(200);
+    unlinkSync(join(dir, 'shop.yaml'));
+  });
 });

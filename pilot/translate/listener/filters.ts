@@ -67,10 +67,21 @@ export function httpConnectionManager(opts: HcmOptions): Record<string, unknown>
     typed_config: { '@type': UUID_REQUEST_ID, use_request_id_for_trace_sampling: { value: true } },
   };
   if (opts.inbound || opts.useRemoteAddress) hcm.server_name = 'istio-envoy';
+  // x-forwarded-client-cert as Istio sets it: a sidecar appends the mTLS peer's
+  // details for its app; a gateway replaces whatever a client sent with those of
+  // the client certificate it verified (mesh default gatewayTopology SANITIZE_SET).
   if (opts.inbound) {
     hcm.forward_client_cert_details = 'APPEND_FORWARD';
     hcm.set_current_client_cert_details = { subject: { value: true }, dns: true, uri: true };
-  } else if (opts.useRemoteAddress) hcm.forward_client_cert_details = 'SANITIZE_SET';
+  } else if (opts.useRemoteAddress) {
+    hcm.forward_client_cert_details = 'SANITIZE_SET';
+    hcm.set_current_client_cert_details = {
+      subject: { value: true },
+      cert: true,
+      dns: true,
+      uri: true,
+    };
+  }
   return hcm;
 }
 

@@ -5,6 +5,8 @@
 // servers that terminate forward per the VirtualServices' tcp routes; TCP servers
 // likewise; TLS PASSTHROUGH servers pick a chain by SNI (tls_inspector + server_names)
 // from the tls routes. AUTO_PASSTHROUGH is reported by validation and skipped.
+// The gateway's AuthorizationPolicies apply to its TCP and TLS chains as network RBAC
+// before tcp_proxy, and to its HTTP servers through the connection manager.
 import type { Server } from '../../../api/istio/index.ts';
 import type { Gateway } from '../../model/types.ts';
 import type { EnvoyResource } from '../types.ts';
@@ -19,6 +21,7 @@ import type { GatewayHttpServer } from '../route/gateway-routes.ts';
 import { listenerAddress, wildcardAddress } from './address.ts';
 import { TLS_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
 import { tcpRouteTarget, tlsRoutes } from './l4-routes.ts';
+import { securityNetworkFilters } from '../security/network-filters.ts';
 import { gatewayBindPort } from './gateway-port.ts';
 import {
   TERMINATING_MODES,
@@ -104,6 +107,7 @@ function l4Chains(
   const seenSni = new Set<string>();
   let catchAll = false;
   let tls = false;
+  const security = securityNetworkFilters(ctx);
   for (const { gateway, server } of entry.l4) {
     const rctx: RouteContext = {
       ...ctx,
@@ -122,7 +126,10 @@ function l4Chains(
         tls = true;
         chains.push({
           ...(names.length > 0 ? { filter_chain_match: { server_names: names } } : {}),
-          filters: [tcpProxyFilter(target.cluster ?? target.weighted![0]!.name, target)],
+          filters: [
+            ...security,
+            tcpProxyFilter(target.cluster ?? target.weighted![0]!.name, target),
+          ],
           transport_socket: serverTransportSocket(server, false),
         });
         break;
@@ -132,7 +139,10 @@ function l4Chains(
         if (target && !catchAll) {
           catchAll = true;
           chains.push({
-            filters: [tcpProxyFilter(target.cluster ?? target.weighted![0]!.name, target)],
+            filters: [
+              ...security,
+              tcpProxyFilter(target.cluster ?? target.weighted![0]!.name, target),
+            ],
           });
         }
         continue;
@@ -150,6 +160,7 @@ function l4Chains(
         chains.push({
           filter_chain_match: { server_names: names },
           filters: [
+            ...security,
             tcpProxyFilter(route.target.cluster ?? route.target.weighted![0]!.name, route.target),
           ],
         });

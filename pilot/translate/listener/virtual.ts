@@ -3,7 +3,8 @@
 // what matches none passes through (ALLOW_ANY) or is dropped (REGISTRY_ONLY).
 // virtualInbound (15006) has filter chains per workload port, to `inbound|PORT||`
 // (mTLS, plaintext or both, per PeerAuthentication: inbound-tls.ts), and passes other
-// ports through to the workload from 127.0.0.6.
+// ports through to the workload from 127.0.0.6. The workload's AuthorizationPolicies
+// guard its TCP chains (network RBAC) as well as its HTTP ones.
 import type { EnvoyResource } from '../types.ts';
 import {
   BLACKHOLE_CLUSTER,
@@ -25,6 +26,7 @@ import { outboundPolicy } from '../route/sidecar-routes.ts';
 import { listenerAddress, wildcardAddress } from './address.ts';
 import { ORIGINAL_DST_FILTER, TLS_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
 import { inboundChainsForMode, needsTlsInspector } from './inbound-tls.ts';
+import { securityNetworkFilters } from '../security/network-filters.ts';
 
 /** A chain for connections addressed to the capture port itself: a loop, so drop them. */
 function loopGuard(name: string, port: number): Record<string, unknown> {
@@ -94,7 +96,7 @@ function inboundChain(ctx: BuildContext, inbound: InboundPort): Record<string, u
             security: { ctx, port: inbound.port },
           }),
         ]
-      : [tcpProxyFilter(cluster, { cluster })];
+      : [...securityNetworkFilters(ctx), tcpProxyFilter(cluster, { cluster })];
   return { name, filter_chain_match: { destination_port: { value: inbound.port } }, filters };
 }
 
@@ -127,6 +129,7 @@ export function virtualInboundListener(ctx: BuildContext): EnvoyResource {
       {
         name: 'InboundPassthroughFilterChain',
         filters: [
+          ...securityNetworkFilters(ctx),
           tcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER, { cluster: INBOUND_PASSTHROUGH_CLUSTER }),
         ],
       },

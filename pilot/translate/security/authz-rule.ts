@@ -3,13 +3,19 @@
 // one permission (a policy matches when any principal and any permission do); inside
 // each, the fields and `when` conditions are ANDed, and the values of a field ORed.
 // Field order follows Istio's, so the output reads like istiod's.
+//
+// On TCP filter chains (network RBAC) the HTTP-only fields (hosts, methods, paths,
+// request principals, request.headers and request.auth.* conditions) cannot be
+// evaluated. As Istio's authz model does (Generate with forTCP): an ALLOW rule that
+// uses any of them is dropped, so it allows less; a DENY or AUDIT rule keeps its
+// other fields and loses those, so it denies (or logs) more.
 import type {
   AuthorizationCondition,
   AuthorizationOperation,
   AuthorizationRule,
   AuthorizationSource,
 } from '../../../api/istio/security/authorization-policy.ts';
-import { JWT_AUTHN_FILTER, JWT_PAYLOAD_KEY } from './names.ts';
+import { claimMatcher, requestPrincipals } from './jwt-claims.ts';
 import {
   cidrRange,
   headerValueMatcher,
@@ -23,7 +29,6 @@ import {
 
 type Obj = Record<string, unknown>;
 
-const anyPrincipal = (): Obj => ({ any: true });
 const orIds = (ids: Obj[]): Obj => ({ or_ids: { ids } });
 const andIds = (ids: Obj[]): Obj => ({ and_ids: { ids } });
 const notId = (id: Obj): Obj => ({ not_id: id });
@@ -38,57 +43,6 @@ export const MATCH_NEVER: Obj = {
   principals: [notId({ any: true })],
 };
 
-function jwtClaim(path: string[], value: Obj): Obj {
-  return {
-    metadata: {
-      filter: JWT_AUTHN_FILTER,
-      path: [JWT_PAYLOAD_KEY, ...path].map((key) => ({ key })),
-      value,
-    },
-  };
-}
-
-/**
- * A claim may be a string or a list of strings (aud, groups, scope once split): the
- * condition holds when the string, or any element of the list, matches one value.
- */
-function claimMatcher(path: string[], values: string[]): Obj {
-  const one =
-    values.length === 1
-      ? { string_match: stringMatcher(values[0]!) }
-      : { or_match: { value_matchers: values.map((v) => ({ string_match: stringMatcher(v) })) } };
-  return jwtClaim(path, { or_match: { value_matchers: [one, { list_match: { one_of: one } }] } });
-}
-
-/**
- * `iss/sub` values of requestPrincipals: split at the last `/` (issuers are often
- * URLs), each half matched in the JWT payload, with Istio's wildcard cases.
- */
-function requestPrincipals(values: string[]): Obj {
-  const any = { safe_regex: { regex: '.+' } };
-  const ids = values.map((value) => {
-    const idx = value.lastIndexOf('/');
-    const found = idx >= 0;
-    const iss = found ? value.slice(0, idx) : value;
-    const sub = found ? value.slice(idx + 1) : '';
-    let mIss: Obj;
-    let mSub: Obj;
-    if (value === '*') [mIss, mSub] = [any, any];
-    else if (value.startsWith('*')) {
-      if (found) [mIss, mSub] = [iss === '*' ? any : { suffix: iss.slice(1) }, { exact: sub }];
-      else [mIss, mSub] = [any, { suffix: value.slice(1) }];
-    } else if (value.endsWith('*')) {
-      if (found) [mIss, mSub] = [{ exact: iss }, sub === '*' ? any : { prefix: sub.slice(0, -1) }];
-      else [mIss, mSub] = [{ prefix: value.slice(0, -1) }, any];
-    } else [mIss, mSub] = [{ exact: iss }, { exact: sub }];
-    return andIds([
-      jwtClaim(['iss'], { string_match: mIss }),
-      jwtClaim(['sub'], { string_match: mSub }),
-    ]);
-  });
-  return ids.length === 1 ? ids[0]! : orIds(ids);
-}
-
 /** `[a][b]` → ['a', 'b'] (claims nest; headers have one name). */
 function bracketNames(key: string, prefix: string): string[] {
   return [...key.slice(prefix.length).matchAll(/\[([^\[\]]+)\]/g)].map((m) => m[1]!);
@@ -96,6 +50,8 @@ function bracketNames(key: string, prefix: string): string[] {
 
 interface Term<T> {
   values: string[] | undefined;
+  /** Only meaningful for HTTP requests (Istio's "is HTTP only" attributes). */
+  httpOnly?: true;
   notValues: string[] | undefined;
   /** One value → one matcher, ORed over values. */
   one?: (value: string) => T;
@@ -119,7 +75,12 @@ function sourceTerms(s: AuthorizationSource, policyNamespace: string): Term<Obj>
       notValues: s.notPrincipals,
       one: (v) => authenticated(stringMatcher(v, 'spiffe://')),
     },
-    { values: s.requestPrincipals, notValues: s.notRequestPrincipals, all: requestPrincipals },
+    {
+      values: s.requestPrincipals,
+      notValues: s.notRequestPrincipals,
+      all: requestPrincipals,
+      httpOnly: true,
+    },
     {
       values: s.serviceAccounts,
       notValues: s.notServiceAccounts,
@@ -145,13 +106,19 @@ function sourceTerms(s: AuthorizationSource, policyNamespace: string): Term<Obj>
 
 function operationTerms(o: AuthorizationOperation): Term<Obj>[] {
   return [
-    { values: o.hosts, notValues: o.notHosts, one: (v) => ({ header: hostMatcher(v) }) },
+    {
+      values: o.hosts,
+      notValues: o.notHosts,
+      one: (v) => ({ header: hostMatcher(v) }),
+      httpOnly: true,
+    },
     {
       values: o.methods,
       notValues: o.notMethods,
       one: (v) => ({ header: headerValueMatcher(':method', v) }),
+      httpOnly: true,
     },
-    { values: o.paths, notValues: o.notPaths, one: pathPermission },
+    { values: o.paths, notValues: o.notPaths, one: pathPermission, httpOnly: true },
     { values: o.ports, notValues: o.notPorts, one: (v) => ({ destination_port: Number(v) }) },
   ];
 }
@@ -162,6 +129,7 @@ function principalCondition(
   policyNamespace: string,
 ): Term<Obj> | undefined {
   const base = { values: c.values, notValues: c.notValues };
+  const http = { ...base, httpOnly: true as const };
   const k = c.key;
   switch (k) {
     case 'source.ip':
@@ -175,18 +143,18 @@ function principalCondition(
     case 'source.principal':
       return { ...base, one: (v) => authenticated(stringMatcher(v, 'spiffe://')) };
     case 'request.auth.principal':
-      return { ...base, all: requestPrincipals };
+      return { ...http, all: requestPrincipals };
     case 'request.auth.audiences':
-      return { ...base, all: (vs) => claimMatcher(['aud'], vs) };
+      return { ...http, all: (vs) => claimMatcher(['aud'], vs) };
     case 'request.auth.presenter':
-      return { ...base, all: (vs) => claimMatcher(['azp'], vs) };
+      return { ...http, all: (vs) => claimMatcher(['azp'], vs) };
   }
   if (k.startsWith('request.headers[')) {
     const [name] = bracketNames(k, 'request.headers');
-    return { ...base, one: (v) => ({ header: requestHeaderMatcher(name!, v) }) };
+    return { ...http, one: (v) => ({ header: requestHeaderMatcher(name!, v) }) };
   }
   if (k.startsWith('request.auth.claims['))
-    return { ...base, all: (vs) => claimMatcher(bracketNames(k, 'request.auth.claims'), vs) };
+    return { ...http, all: (vs) => claimMatcher(bracketNames(k, 'request.auth.claims'), vs) };
   return undefined;
 }
 
@@ -229,25 +197,57 @@ function listOrString(v: string): Obj {
     : { string_match: stringMatcher(v) };
 }
 
-/** The RBAC Policy of one rule of a policy in `policyNamespace`. */
-export function rbacPolicy(rule: AuthorizationRule, policyNamespace: string): Obj {
+/** Network RBAC: the action of the policy whose rule is built for a TCP filter chain. */
+export type TcpAction = 'ALLOW' | 'DENY' | 'LOG';
+
+const used = (t: Term<Obj>): boolean => !!(t.values?.length || t.notValues?.length);
+
+/**
+ * The RBAC Policy of one rule of a policy in `policyNamespace`. With `tcp` (the
+ * policy's action) it is built for a TCP filter chain: undefined when an ALLOW
+ * rule uses HTTP-only fields (the rule is skipped), HTTP-only fields left out of
+ * DENY and AUDIT rules.
+ */
+export function rbacPolicy(
+  rule: AuthorizationRule,
+  policyNamespace: string,
+  tcp?: TcpAction,
+): Obj | undefined {
   const when = rule.when ?? [];
   const whenPrincipals = when
     .map((c) => principalCondition(c, policyNamespace))
     .filter((t) => t !== undefined);
   const whenPermissions = when.map(permissionCondition).filter((t) => t !== undefined);
 
-  const principal = (source: AuthorizationSource | undefined): Obj => {
-    const terms = [...(source ? sourceTerms(source, policyNamespace) : []), ...whenPrincipals];
-    const ids = terms.flatMap((t) => expand(t, orIds, notId));
-    return andIds(ids.length > 0 ? ids : [anyPrincipal()]);
-  };
-  const permission = (operation: AuthorizationOperation | undefined): Obj => {
-    const terms = [...(operation ? operationTerms(operation) : []), ...whenPermissions];
-    const rules = terms.flatMap((t) => expand(t, orRules, notRule));
-    return andRules(rules.length > 0 ? rules : [{ any: true }]);
-  };
   const froms = rule.from?.length ? rule.from.map((f) => f.source) : [undefined];
   const tos = rule.to?.length ? rule.to.map((t) => t.operation) : [undefined];
-  return { permissions: tos.map(permission), principals: froms.map(principal) };
+  const principalTerms = froms.map((s) => [
+    ...(s ? sourceTerms(s, policyNamespace) : []),
+    ...whenPrincipals,
+  ]);
+  const permissionTerms = tos.map((o) => [...(o ? operationTerms(o) : []), ...whenPermissions]);
+  const forTcp = (terms: Term<Obj>[]): Term<Obj>[] | undefined =>
+    tcp === undefined || !terms.some((t) => t.httpOnly && used(t))
+      ? terms
+      : tcp === 'ALLOW'
+        ? undefined
+        : terms.filter((t) => !t.httpOnly);
+  const build = (
+    lists: Term<Obj>[][],
+    or: (l: Obj[]) => Obj,
+    not: (x: Obj) => Obj,
+    and: (l: Obj[]) => Obj,
+  ): Obj[] | undefined => {
+    const out: Obj[] = [];
+    for (const list of lists) {
+      const terms = forTcp(list);
+      if (!terms) return undefined;
+      const parts = terms.flatMap((t) => expand(t, or, not));
+      out.push(and(parts.length > 0 ? parts : [{ any: true }]));
+    }
+    return out;
+  };
+  const permissions = build(permissionTerms, orRules, notRule, andRules);
+  const principals = build(principalTerms, orIds, notId, andIds);
+  return permissions && principals ? { permissions, principals } : undefined;
 }

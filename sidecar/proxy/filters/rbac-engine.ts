@@ -24,21 +24,22 @@ import {
   peerPrincipal,
   remoteIp,
   requestedServerName,
+  type FactsContext,
 } from './request-facts.ts';
-import type { HttpFilterContext } from './types.ts';
 
 export type RbacAction = 'ALLOW' | 'DENY' | 'LOG';
-type Predicate = (ctx: HttpFilterContext) => boolean;
+/** A request (HTTP filter) or a connection seen as a request without headers (network filter). */
+type Predicate = (ctx: FactsContext) => boolean;
 
 export interface RbacEngine {
   action: RbacAction;
   /** The first matching policy's name (sorted by name), or undefined. */
-  match(ctx: HttpFilterContext): string | undefined;
+  match(ctx: FactsContext): string | undefined;
 }
 
 const NEVER: Predicate = () => false;
 
-function pathOnly(ctx: HttpFilterContext): string {
+function pathOnly(ctx: FactsContext): string {
   const p = ctx.request.path;
   const q = p.search(/[?#]/);
   return q < 0 ? p : p.slice(0, q);

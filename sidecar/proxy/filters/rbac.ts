@@ -5,7 +5,7 @@
 import type { Issues } from '../config/issues.ts';
 import { asObj, asString, type Obj } from '../config/values.ts';
 import { compileRbacEngine, type RbacEngine } from './rbac-engine.ts';
-import { setDynamicMetadata } from './request-facts.ts';
+import { setDynamicMetadata, type FactsContext } from './request-facts.ts';
 import type { HttpFilter, HttpFilterContext, HttpFilterFactory } from './types.ts';
 
 const TYPE = 'envoy.extensions.filters.http.rbac.v3.RBAC';
@@ -37,6 +37,51 @@ function compilePerRoute(c: Obj, issues: Issues): RbacConfig {
   return compileRbac(asObj(c.rbac) ?? {}, issues.at('rbac'));
 }
 
+/** What one evaluation of an RBAC config decided. */
+export interface RbacDecision {
+  /** The enforced rules let it through (always, without rules or with LOG rules). */
+  allowed: boolean;
+  /** The enforced rules' matching policy, if any. */
+  policy: string | undefined;
+  /** The shadow rules' verdict; undefined without shadow rules. */
+  shadowAllowed: boolean | undefined;
+}
+
+/**
+ * Evaluates shadow then enforced rules, as Envoy's RBAC filters (HTTP and network)
+ * do: the shadow result goes to dynamic metadata under `namespace` (prefixed by
+ * shadow_rules_stat_prefix), a LOG match marks the access log hint.
+ */
+export function decide(cfg: RbacConfig, ctx: FactsContext, namespace: string): RbacDecision {
+  let shadowAllowed: boolean | undefined;
+  if (cfg.shadow) {
+    const matched = cfg.shadow.match(ctx);
+    shadowAllowed =
+      cfg.shadow.action === 'DENY'
+        ? matched === undefined
+        : cfg.shadow.action === 'LOG' || matched !== undefined;
+    setDynamicMetadata(ctx, namespace, {
+      [`${cfg.shadowPrefix}shadow_effective_policy_id`]: matched ?? '',
+      [`${cfg.shadowPrefix}shadow_engine_result`]: shadowAllowed ? 'allowed' : 'denied',
+    });
+  }
+  const engine = cfg.rules;
+  if (!engine) return { allowed: true, policy: undefined, shadowAllowed };
+  const policy = engine.match(ctx);
+  if (engine.action === 'LOG') {
+    // AUDIT: never refuses; tells access loggers this one should be logged.
+    if (policy !== undefined) setDynamicMetadata(ctx, 'envoy.common', { access_log_hint: true });
+    return { allowed: true, policy, shadowAllowed };
+  }
+  const allowed = engine.action === 'ALLOW' ? policy !== undefined : policy === undefined;
+  return { allowed, policy, shadowAllowed };
+}
+
+/** Envoy's response code details (and connection termination details) of a denial. */
+export function deniedDetails(policy: string | undefined): string {
+  return `rbac_access_denied_matched_policy[${policy ?? 'none'}]`;
+}
+
 class RbacFilter implements HttpFilter {
   readonly name: string;
   private readonly cfg: RbacConfig;
@@ -48,30 +93,9 @@ class RbacFilter implements HttpFilter {
 
   decodeHeaders(ctx: HttpFilterContext): boolean {
     const cfg = (ctx.perFilterConfig(this.name) as RbacConfig | undefined) ?? this.cfg;
-    if (cfg.shadow) {
-      const matched = cfg.shadow.match(ctx);
-      const allowed =
-        cfg.shadow.action === 'DENY'
-          ? matched === undefined
-          : cfg.shadow.action === 'LOG' || matched !== undefined;
-      setDynamicMetadata(ctx, METADATA_NAMESPACE, {
-        [`${cfg.shadowPrefix}shadow_effective_policy_id`]: matched ?? '',
-        [`${cfg.shadowPrefix}shadow_engine_result`]: allowed ? 'allowed' : 'denied',
-      });
-    }
-    const engine = cfg.rules;
-    if (!engine) return true;
-    const matched = engine.match(ctx);
-    if (engine.action === 'LOG') {
-      // AUDIT: never refuses; tells access loggers this request should be logged.
-      if (matched !== undefined) setDynamicMetadata(ctx, 'envoy.common', { access_log_hint: true });
-      return true;
-    }
-    const allowed = engine.action === 'ALLOW' ? matched !== undefined : matched === undefined;
-    if (allowed) return true;
-    ctx.sendLocalReply(403, 'RBAC: access denied', {
-      details: `rbac_access_denied_matched_policy[${matched ?? 'none'}]`,
-    });
+    const d = decide(cfg, ctx, METADATA_NAMESPACE);
+    if (d.allowed) return true;
+    ctx.sendLocalReply(403, 'RBAC: access denied', { details: deniedDetails(d.policy) });
     return false;
   }
 }

@@ -2,17 +2,23 @@
 // peer's mTLS identity, the addresses (direct peer, client behind x-forwarded-for,
 // destination), the SNI, and per-request dynamic metadata that one filter writes
 // and another reads (jwt_authn's payload for RBAC). The filter context is the
-// connection manager's RequestContext; these accessors read its record, connection
-// and HCM config, and fall back to the plain RequestView when a field is absent, so
-// the filters stay usable with any HttpFilterContext.
+// connection manager's RequestContext, or for network filters a connection seen as
+// a request without headers (filters/connection-facts.ts); these accessors read its
+// record, connection and HCM config, and fall back to the plain RequestView when a
+// field is absent, so the filters stay usable with any such context.
 import type { HcmConfig } from '../http/hcm-config.ts';
 import { normalizeIp } from '../listener/filter-chain-match.ts';
 import type { RequestRecord } from '../record.ts';
 import type { OriginalDestination } from '../runtime.ts';
-import type { HttpFilterContext } from './types.ts';
+import type { RequestView } from '../route/types.ts';
+
+/** What the accessors need: a request view, plus the internals below when present. */
+export interface FactsContext {
+  readonly request: RequestView;
+}
 
 interface ContextInternals {
-  record?: RequestRecord;
+  record?: Pick<RequestRecord, 'peerPrincipal' | 'requestedServerName'>;
   hcm?: HcmConfig;
   conn?: {
     remoteAddress: string;
@@ -22,22 +28,22 @@ interface ContextInternals {
   };
 }
 
-function internals(ctx: HttpFilterContext): ContextInternals {
+function internals(ctx: FactsContext): ContextInternals {
   return ctx as unknown as ContextInternals;
 }
 
 /** The URI SAN of the peer's certificate on an mTLS connection ('' without one). */
-export function peerPrincipal(ctx: HttpFilterContext): string {
+export function peerPrincipal(ctx: FactsContext): string {
   return internals(ctx).record?.peerPrincipal ?? '';
 }
 
 /** SNI the client sent ('' without TLS or SNI). */
-export function requestedServerName(ctx: HttpFilterContext): string {
+export function requestedServerName(ctx: FactsContext): string {
   return internals(ctx).record?.requestedServerName ?? '';
 }
 
 /** The connection's peer address: Envoy's direct_remote_ip. */
-export function directRemoteIp(ctx: HttpFilterContext): string {
+export function directRemoteIp(ctx: FactsContext): string {
   return normalizeIp(ctx.request.remoteAddress);
 }
 
@@ -48,7 +54,7 @@ export function directRemoteIp(ctx: HttpFilterContext): string {
  * header as received is read the same way. Out of range: the connection peer.
  * See Envoy's "x-forwarded-for" docs (config_http_conn_man_headers_x-forwarded-for).
  */
-export function remoteIp(ctx: HttpFilterContext): string {
+export function remoteIp(ctx: FactsContext): string {
   const peer = directRemoteIp(ctx);
   const hcm = internals(ctx).hcm;
   const hops = hcm?.xffTrustedHops ?? 0;
@@ -68,7 +74,7 @@ export function remoteIp(ctx: HttpFilterContext): string {
 }
 
 /** Where the client meant to connect: the original destination under capture, else the local address. */
-export function destination(ctx: HttpFilterContext): { ip: string; port: number } {
+export function destination(ctx: FactsContext): { ip: string; port: number } {
   const d = internals(ctx).conn?.destination;
   if (d) return { ip: normalizeIp(d.address), port: d.port };
   return { ip: normalizeIp(ctx.request.localAddress), port: ctx.request.localPort };
@@ -79,7 +85,7 @@ export type MetadataStruct = Record<string, unknown>;
 const metadata = new WeakMap<object, Map<string, MetadataStruct>>();
 
 /** Envoy's dynamic metadata of one request: filter namespace → struct. */
-export function dynamicMetadata(ctx: HttpFilterContext): Map<string, MetadataStruct> {
+export function dynamicMetadata(ctx: FactsContext): Map<string, MetadataStruct> {
   const key = ctx.request as object;
   let m = metadata.get(key);
   if (!m) metadata.set(key, (m = new Map()));
@@ -88,7 +94,7 @@ export function dynamicMetadata(ctx: HttpFilterContext): Map<string, MetadataStr
 
 /** Merges `fields` into the metadata of `namespace` (Envoy's setDynamicMetadata). */
 export function setDynamicMetadata(
-  ctx: HttpFilterContext,
+  ctx: FactsContext,
   namespace: string,
   fields: MetadataStruct,
 ): void {

@@ -8,12 +8,14 @@ import { RequestRecord } from '../record.ts';
 import { requestHash } from '../route/hash-policy.ts';
 import { redirectLocation, stripPort } from '../route/redirect.ts';
 import { pickWeighted } from '../route/route-action.ts';
-import type { ClusterAction } from '../route/types.ts';
+import type { RouteTable } from '../route/route-table.ts';
+import type { ClusterAction, CompiledRoute } from '../route/types.ts';
 import type { ProxyRuntime } from '../runtime.ts';
 import type { HeaderMap } from '../upstream/types.ts';
 import { H1Responder, H2Responder, type Responder } from './downstream.ts';
 import { applyEnvoyRequestHeaders, stripRequestHopByHop } from './envoy-headers.ts';
 import type { HcmConfig } from './hcm-config.ts';
+import { routeTimeout } from './grpc-timeout.ts';
 import { sendMirrors } from './mirror.ts';
 import { RequestContext, type ConnectionInfo, type DecodeResumer } from './request-context.ts';
 import { RouterFlow } from './router.ts';
@@ -161,7 +163,7 @@ export class HttpConnectionManager implements DecodeResumer {
     if (typeof ua === 'string') rec.userAgent = ua;
     const cl = ctx.headers['content-length'];
     if (typeof cl === 'string') rec.bytesReceived = Number(cl) || 0;
-    rec.requestId = applyEnvoyRequestHeaders(ctx.headers, cfg, ctx.conn.remoteAddress, ctx.scheme);
+    rec.requestId = applyEnvoyRequestHeaders(ctx.headers, cfg, ctx.conn, ctx.scheme);
     rec.direction = ctx.conn.direction ?? '';
     rec.grpc = ctx.isGrpc;
     const xff = ctx.headers['x-forwarded-for'];
@@ -172,12 +174,16 @@ export class HttpConnectionManager implements DecodeResumer {
     const table =
       cfg.routes.kind === 'inline' ? cfg.routes.table : this.runtime.routeTable(cfg.routes.name);
     const route = table?.route(ctx);
-    if (!route) {
-      ctx.sendLocalReply(404, '', { flag: 'NR', details: 'route_not_found' });
-      return;
-    }
-    if (table!.internalOnlyHeaders.length > 0)
-      for (const h of table!.internalOnlyHeaders) delete ctx.headers[h];
+    // No route: the decoder filters still run (RBAC may refuse with 403, JWT with 401)
+    // and the 404 comes after them, where Envoy's router sends it.
+    if (route) this.takeRoute(ctx, table!, route);
+    this.resume(ctx);
+  }
+
+  private takeRoute(ctx: RequestContext, table: RouteTable, route: CompiledRoute): void {
+    const rec = ctx.record;
+    if (table.internalOnlyHeaders.length > 0)
+      for (const h of table.internalOnlyHeaders) delete ctx.headers[h];
     ctx.route = route;
     rec.routeName = route.name;
     rec.virtualHostName = route.virtualHost.name;
@@ -194,7 +200,6 @@ export class HttpConnectionManager implements DecodeResumer {
       ctx.clusterName = name;
       rec.upstreamCluster = name ?? '';
     }
-    this.resume(ctx);
   }
 
   /** Runs decoder filters from where the request stands, then the route's action. */
@@ -209,7 +214,11 @@ export class HttpConnectionManager implements DecodeResumer {
   }
 
   private act(ctx: RequestContext): void {
-    const route = ctx.route!;
+    const route = ctx.route;
+    if (!route) {
+      ctx.sendLocalReply(404, '', { flag: 'NR', details: 'route_not_found' });
+      return;
+    }
     const action = route.action;
     switch (action.kind) {
       case 'direct':
@@ -267,30 +276,6 @@ export class HttpConnectionManager implements DecodeResumer {
     if (action.mirrors.length > 0) sendMirrors(ctx, action.mirrors, flow.body, this.runtime);
     flow.start();
   }
-}
-
-/** The route timeout, or the request's grpc-timeout when max_stream_duration allows it. */
-function routeTimeout(ctx: RequestContext, action: ClusterAction): number {
-  const max = action.grpcTimeoutMaxMs;
-  if (max === undefined) return action.timeoutMs;
-  const gt = ctx.headers['grpc-timeout'];
-  const ms = typeof gt === 'string' ? parseGrpcTimeout(gt) : undefined;
-  if (ms === undefined) return action.timeoutMs;
-  return max > 0 ? Math.min(ms, max) : ms;
-}
-
-const GRPC_UNITS: Record<string, number> = {
-  H: 3_600_000,
-  M: 60_000,
-  S: 1000,
-  m: 1,
-  u: 0.001,
-  n: 0.000001,
-};
-
-export function parseGrpcTimeout(v: string): number | undefined {
-  const m = /^(\d{1,8})([HMSmun])$/.exec(v);
-  return m ? Math.max(1, Number(m[1]) * GRPC_UNITS[m[2]!]!) : undefined;
 }
 
 export type { Responder };

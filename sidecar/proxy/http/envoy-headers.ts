@@ -4,6 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { HeaderMap } from '../upstream/types.ts';
 import type { HcmConfig } from './hcm-config.ts';
+import type { ConnectionInfo } from './request-context.ts';
+import { applyXfcc } from './xfcc.ts';
 
 const HOP_BY_HOP = [
   'connection',
@@ -46,14 +48,16 @@ export function stripResponseHopByHop(h: HeaderMap): void {
 /**
  * x-forwarded-for, x-forwarded-proto, x-request-id and x-forwarded-client-cert as
  * Envoy's connection manager sets them (use_remote_address, skip_xff_append,
- * generate_request_id, forward_client_cert_details).
+ * generate_request_id, forward_client_cert_details; the connection's client
+ * certificate, when its chain terminated mTLS, feeds XFCC).
  */
 export function applyEnvoyRequestHeaders(
   h: HeaderMap,
   cfg: HcmConfig,
-  remoteAddress: string,
+  conn: ConnectionInfo,
   scheme: string,
 ): string {
+  const remoteAddress = conn.remoteAddress;
   if (cfg.useRemoteAddress) {
     if (!cfg.skipXffAppend) {
       const xff = h['x-forwarded-for'];
@@ -66,8 +70,7 @@ export function applyEnvoyRequestHeaders(
   } else if (h['x-forwarded-proto'] === undefined) {
     h['x-forwarded-proto'] = scheme;
   }
-  if (cfg.sanitizeXfcc && h['x-forwarded-client-cert'] !== undefined)
-    delete h['x-forwarded-client-cert'];
+  applyXfcc(h, cfg.xfcc, conn.tlsSocket);
   if (cfg.via !== undefined) {
     const via = h.via;
     h.via = via === undefined ? cfg.via : `${String(via)},${cfg.via}`;

@@ -14,6 +14,7 @@ import {
 import { compileHttpFilters, type RouterOptions } from '../filters/registry.ts';
 import type { HttpFilter } from '../filters/types.ts';
 import { compileRouteTable, type RouteTable } from '../route/route-table.ts';
+import { compileXfcc, type XfccConfig } from './xfcc.ts';
 
 export const HCM_TYPE =
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -39,8 +40,8 @@ export interface HcmConfig {
   idleTimeoutMs: number;
   requestTimeoutMs: number;
   streamIdleTimeoutMs: number;
-  /** forward_client_cert_details: SANITIZE (default) removes x-forwarded-client-cert. */
-  sanitizeXfcc: boolean;
+  /** forward_client_cert_details and set_current_client_cert_details (xfcc.ts). */
+  xfcc: XfccConfig;
   via: string | undefined;
   /** max_request_headers_kb (Envoy's default 60 KiB), as node's maxHeaderSize. */
   maxHeaderBytes: number;
@@ -91,7 +92,6 @@ export function compileHcm(c: Obj, issues: Issues): HcmConfig | undefined {
     upgrades.set(t, wrappedBool(o.enabled, true));
   });
   const common = asObj(c.common_http_protocol_options);
-  const fcc = asString(c.forward_client_cert_details) ?? 'SANITIZE';
   if (!routes) return undefined;
   return {
     statPrefix: asString(c.stat_prefix) ?? '',
@@ -120,7 +120,7 @@ export function compileHcm(c: Obj, issues: Issues): HcmConfig | undefined {
     requestTimeoutMs: durationMs(c.request_timeout, issues, 'request_timeout') ?? 0,
     streamIdleTimeoutMs:
       durationMs(c.stream_idle_timeout, issues, 'stream_idle_timeout') ?? 300_000,
-    sanitizeXfcc: fcc === 'SANITIZE' || fcc === 'SANITIZE_SET',
+    xfcc: compileXfcc(c, issues),
     via: asString(c.via) || undefined,
     maxHeaderBytes: (wrappedNumber(c.max_request_headers_kb) ?? 60) * 1024,
     accessLog: asArray(c.access_log),

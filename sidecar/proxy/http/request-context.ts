@@ -27,6 +27,8 @@ export interface ConnectionInfo {
   direction?: TrafficDirection;
   /** Set when the filter chain terminated TLS: identities, SNI and ALPN of the handshake. */
   tls?: DownstreamTlsInfo;
+  /** The terminated TLS connection itself, for what is read only on demand (XFCC's certificates). */
+  tlsSocket?: import('node:tls').TLSSocket;
 }
 
 /** Resumes the decode path after a filter paused it (implemented by the connection manager). */

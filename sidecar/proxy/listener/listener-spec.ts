@@ -1,5 +1,6 @@
 // Compiles an envoy.config.listener.v3.Listener: address, binding, listener filters
-// and filter chains (HttpConnectionManager or TcpProxy as the terminal filter).
+// and filter chains (network filters such as RBAC, then HttpConnectionManager or
+// TcpProxy as the terminal filter).
 import { Issues } from '../config/issues.ts';
 import {
   anyTypeName,
@@ -15,6 +16,11 @@ import { compileTcpProxy, TCP_PROXY_TYPE, type TcpProxyConfig } from '../tcp/tcp
 import { parseSocketAddress } from '../upstream/endpoints.ts';
 import type { TrafficDirection } from '../record.ts';
 import { compileChainMatch, needsInspection, type ChainMatch } from './filter-chain-match.ts';
+import {
+  compileNetworkFilter,
+  isNetworkFilterType,
+  type NetworkFilterSpec,
+} from './network-filters.ts';
 import type { DownstreamTlsSpec } from '../tls/context-spec.ts';
 import { compileDownstreamTransport } from '../tls/transport-socket.ts';
 
@@ -24,6 +30,8 @@ export type ChainKind =
 export interface ChainSpec {
   name: string;
   match: ChainMatch;
+  /** Network filters before the terminal one, in order. */
+  network: NetworkFilterSpec[];
   terminal: ChainKind;
   /** The chain's DownstreamTlsContext; undefined for plaintext (raw_buffer). */
   tls: DownstreamTlsSpec | undefined;
@@ -134,11 +142,17 @@ function compileChain(raw: unknown, issues: Issues, fallbackName: string): Chain
   const match = compileChainMatch(asObj(c.filter_chain_match), issues.at('filter_chain_match'));
   const filters = asArray(c.filters);
   let terminal: ChainKind | undefined;
+  const network: NetworkFilterSpec[] = [];
   filters.forEach((f, i) => {
     const o = asObj(f);
     const fname = asString(o?.name) ?? '(unnamed)';
     const t = anyTypeName(o?.typed_config);
     const fi = issues.at('filters').at(i);
+    if (isNetworkFilterType(t)) {
+      if (terminal) fi.add(`${fname} comes after the terminal filter`);
+      network.push(compileNetworkFilter(fname, o!.typed_config as Obj, fi.at('typed_config')));
+      return;
+    }
     if (t === HCM_TYPE || t === TCP_PROXY_TYPE) {
       if (i !== filters.length - 1) fi.add(`${fname} is a terminal filter and must be last`);
       const cfg = o!.typed_config as Obj;
@@ -157,7 +171,7 @@ function compileChain(raw: unknown, issues: Issues, fallbackName: string): Chain
       issues.add('needs a terminal filter (http_connection_manager or tcp_proxy)', 'filters');
     return undefined;
   }
-  return { name: asString(c.name) || fallbackName, match, terminal, tls };
+  return { name: asString(c.name) || fallbackName, match, network, terminal, tls };
 }
 
 function trafficDirection(v: unknown): TrafficDirection {

@@ -1,7 +1,7 @@
 // One listener at run time: its socket (unless bind_to_port is false), its filter
-// chains with their handlers, and the per-connection chain selection. An update
-// that keeps the address swaps the chains: new connections take the new ones,
-// existing connections drain on the old ones.
+// chains with their network filters and handlers, and the per-connection chain
+// selection. An update that keeps the address swaps the chains: new connections
+// take the new ones, existing connections drain on the old ones.
 import net from 'node:net';
 import { HttpConnectionHandler } from '../http/http-handler.ts';
 import type { ConnectionInfo } from '../http/request-context.ts';
@@ -13,14 +13,18 @@ import type { ChainSpec, ListenerSpec } from './listener-spec.ts';
 import { sniff, type Sniffed } from './sniff.ts';
 import { DownstreamTls } from '../tls/downstream.ts';
 import type { ConnectionHandler } from './types.ts';
+import { admitConnection, buildNetworkFilters, type NetworkFilters } from './network-filters.ts';
 
 interface Chains {
   matches: ChainMatch[];
   handlers: ConnectionHandler[];
   /** Per chain: TLS termination before the handler, or undefined for plaintext. */
   tls: (DownstreamTls | undefined)[];
+  /** Per chain: the network filters that admit a connection before the handler. */
+  network: NetworkFilters[];
   fallback: ConnectionHandler | undefined;
   fallbackTls: DownstreamTls | undefined;
+  fallbackNetwork: NetworkFilters;
 }
 
 export class Listener {
@@ -56,8 +60,10 @@ export class Listener {
       matches: spec.chains.map((c) => c.match),
       handlers: spec.chains.map((c) => this.handlerFor(c)),
       tls: spec.chains.map((c) => this.tlsFor(c)),
+      network: spec.chains.map((c) => buildNetworkFilters(c.network, this.runtime)),
       fallback: spec.defaultChain ? this.handlerFor(spec.defaultChain) : undefined,
       fallbackTls: spec.defaultChain ? this.tlsFor(spec.defaultChain) : undefined,
+      fallbackNetwork: buildNetworkFilters(spec.defaultChain?.network ?? [], this.runtime),
     };
   }
 
@@ -147,6 +153,7 @@ export class Listener {
     });
     const handler = i >= 0 ? chains.handlers[i] : chains.fallback;
     const tls = i >= 0 ? chains.tls[i] : chains.fallbackTls;
+    const network = i >= 0 ? chains.network[i]! : chains.fallbackNetwork;
     if (!handler) {
       const rec = new RequestRecord(conn.listenerName, 'TCP', performance.now());
       rec.addFlag('NFCF');
@@ -159,7 +166,9 @@ export class Listener {
       return;
     }
     if (!tls) {
-      handler.handle(socket, conn, sniffed);
+      // SNI of a TLS stream passed through untouched is what tls_inspector read.
+      if (admitConnection(network, socket, conn, sniffed?.serverName ?? '', this.runtime))
+        handler.handle(socket, conn, sniffed);
       return;
     }
     // A failed handshake (plaintext on a TLS chain, untrusted or wrong client identity)
@@ -176,7 +185,9 @@ export class Listener {
             : info.alpn === 'http/1.1'
               ? { transport: 'raw_buffer', application: 'http/1.1' }
               : undefined;
-        handler.handle(secure, { ...conn, tls: info }, inner);
+        const secured: ConnectionInfo = { ...conn, tls: info, tlsSocket: secure };
+        if (admitConnection(network, secure, secured, info.serverName, this.runtime))
+          handler.handle(secure, secured, inner);
       },
       () => {},
     );

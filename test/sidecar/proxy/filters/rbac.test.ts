@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpBackend, send, type Backend } from '../support/backends.ts';
 import {
   freePort,
+  policy,
   securityFilters,
   securityProxy,
   type SecurityProxy,
@@ -24,14 +25,6 @@ afterAll(async () => {
   for (const p of proxies) p.dp.close();
   await backend.close();
 });
-
-function policy(name: string, spec: string, annotations = ''): string {
-  return `apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: { name: ${name}, namespace: default${annotations ? `, annotations: { ${annotations} }` : ''} }
-spec:
-${spec}`;
-}
 
 async function proxyFor(
   yaml: string,
@@ -344,5 +337,35 @@ describe('RBAC from AuthorizationPolicy in the data path', () => {
       [{ path: '/secure/x' }, 403],
       [{ path: '/open' }, 200],
     ]);
+  });
+
+  it('refuses a request no route takes with 403 before the router would say 404, as Envoy does', async () => {
+    const routes = [{ match: { prefix: '/known' }, route: { cluster: 'backend' } }];
+    const deny = await proxyFor(
+      policy(
+        'no-admin',
+        `  action: DENY\n  rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }]`,
+      ),
+      { routes },
+    );
+    const allow = await proxyFor(
+      policy('only-known', `  rules: [{ to: [{ operation: { paths: ['/known*'] } }] }]`),
+      { routes },
+    );
+    await matrix(deny, [
+      [{ path: '/admin' }, 403],
+      [{ path: '/elsewhere' }, 404],
+      [{ path: '/known' }, 200],
+    ]);
+    await matrix(allow, [
+      [{ path: '/unrouted' }, 403],
+      [{ path: '/known' }, 200],
+    ]);
+    const unrouted = deny.records.find((r) => r.path === '/elsewhere')!;
+    expect([unrouted.flags, unrouted.responseCodeDetails]).toEqual(['NR', 'route_not_found']);
+    const refused = deny.records.find((r) => r.path === '/admin')!;
+    expect(refused.responseCodeDetails).toBe(
+      'rbac_access_denied_matched_policy[ns[default]-policy[no-admin]-rule[0]]',
+    );
   });
 });

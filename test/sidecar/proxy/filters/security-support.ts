@@ -38,6 +38,15 @@ export function policies(yaml: string): ConfigObject[] {
   });
 }
 
+/** An AuthorizationPolicy in namespace default, as YAML; `spec` is indented by the caller. */
+export function policy(name: string, spec: string, annotations = ''): string {
+  return `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: ${name}, namespace: default${annotations ? `, annotations: { ${annotations} }` : ''} }
+spec:
+${spec}`;
+}
+
 /** The security HTTP filters pilot builds for these objects, in pilot's order. */
 export function securityFilters(yaml: string, port?: number): Obj[] {
   const objs = policies(yaml);

@@ -1,0 +1,97 @@
+// The network filters a filter chain runs on each connection before its terminal
+// filter (http_connection_manager or tcp_proxy). Petrel has one: network RBAC. They
+// run in order once the connection's facts are known (after the chain's TLS
+// handshake); the first refusal closes the connection before the terminal filter
+// sees it, and the refused connection is recorded like any other (access log,
+// connection_termination_details), with nothing sent upstream.
+import type net from 'node:net';
+import type { Issues } from '../config/issues.ts';
+import type { Obj } from '../config/values.ts';
+import { ConnectionFacts } from '../filters/connection-facts.ts';
+import { filterStats } from '../filters/filter-stats.ts';
+import {
+  NETWORK_RBAC_TYPE,
+  NetworkRbacFilter,
+  compileNetworkRbac,
+  type NetworkRbacConfig,
+} from '../filters/network-rbac.ts';
+import type { ConnectionInfo } from '../http/request-context.ts';
+import { RequestRecord } from '../record.ts';
+import type { ProxyRuntime } from '../runtime.ts';
+
+export interface NetworkFilterSpec {
+  name: string;
+  rbac: NetworkRbacConfig;
+}
+
+/** Whether this proxy has a (non-terminal) network filter of that config type. */
+export function isNetworkFilterType(typeName: string | undefined): boolean {
+  return typeName === NETWORK_RBAC_TYPE;
+}
+
+export function compileNetworkFilter(name: string, config: Obj, issues: Issues): NetworkFilterSpec {
+  return { name, rbac: compileNetworkRbac(config, issues) };
+}
+
+export type NetworkFilters = readonly NetworkRbacFilter[];
+
+export function buildNetworkFilters(
+  specs: readonly NetworkFilterSpec[],
+  runtime: ProxyRuntime,
+): NetworkFilters {
+  const stats = filterStats(runtime);
+  return specs.map((s) => new NetworkRbacFilter(s.name, s.rbac, stats));
+}
+
+/**
+ * Runs the chain's network filters on a new connection. True: hand it to the
+ * terminal filter. False: it was refused and is being closed.
+ */
+export function admitConnection(
+  filters: NetworkFilters,
+  socket: net.Socket,
+  conn: ConnectionInfo,
+  serverName: string,
+  runtime: ProxyRuntime,
+): boolean {
+  if (filters.length === 0) return true;
+  const facts = new ConnectionFacts(conn, serverName);
+  for (const f of filters) {
+    const verdict = f.onConnection(facts);
+    if (verdict.admitted) continue;
+    refuse(socket, conn, serverName, verdict.details, f.cfg.delayDenyMs, runtime);
+    return false;
+  }
+  return true;
+}
+
+function refuse(
+  socket: net.Socket,
+  conn: ConnectionInfo,
+  serverName: string,
+  details: string,
+  delayMs: number,
+  runtime: ProxyRuntime,
+): void {
+  const rec = new RequestRecord(conn.listenerName, 'TCP', performance.now());
+  rec.direction = conn.direction ?? '';
+  rec.downstreamRemoteAddress = conn.remoteAddress;
+  rec.downstreamRemotePort = conn.remotePort;
+  rec.downstreamLocalAddress = conn.localAddress;
+  rec.downstreamLocalPort = conn.localPort;
+  rec.peerPrincipal = conn.tls?.peerPrincipal ?? '';
+  rec.localPrincipal = conn.tls?.localPrincipal ?? '';
+  rec.requestedServerName = serverName;
+  rec.connectionTerminationDetails = details;
+  socket.once('close', () => {
+    rec.bytesReceived = socket.bytesRead;
+    rec.duration = performance.now() - rec.startMono;
+    runtime.onRequestComplete?.(rec);
+  });
+  // Nothing the client sends is read or forwarded; Envoy closes without flushing.
+  socket.pause();
+  if (delayMs > 0) {
+    const t = setTimeout(() => socket.destroy(), delayMs);
+    socket.once('close', () => clearTimeout(t));
+  } else socket.destroy();
+}
