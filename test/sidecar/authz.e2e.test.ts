@@ -10,6 +10,7 @@ import {
   freePort,
   startGatewayUnderPilot,
   type GatewayUnderPilot,
+  httpGatewayYaml,
 } from '../support/mesh/gateway-under-pilot.ts';
 import { httpWorkloadsYaml } from '../support/mesh/http-workloads.ts';
 import { httpBackend, send, type Backend, type Reply } from './proxy/support/backends.ts';
@@ -23,20 +24,8 @@ let backend: Backend;
 let sign: (sub: string, expSeconds?: number) => Promise<string>;
 let jwks: string;
 
-const gatewayYaml = () => `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: { name: gw, namespace: default }
-spec:
-  selector: { istio: ingressgateway }
-  servers: [{ port: { number: ${gatewayPort}, name: http, protocol: HTTP }, hosts: ['*'] }]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: web, namespace: default }
-spec:
-  hosts: ['*']
-  gateways: [gw]
-  http: [{ route: [{ destination: { host: web, subset: v1 } }] }]`;
+const gatewayYaml = () =>
+  httpGatewayYaml(gatewayPort, '    - route: [{ destination: { host: web, subset: v1 } }]\n');
 
 const denyYaml = (paths: string) => `apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy

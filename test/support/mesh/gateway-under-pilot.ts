@@ -64,3 +64,26 @@ export async function startGatewayUnderPilot(configDir: string): Promise<Gateway
   }
   return { pilot, agent, dataPlane, stop };
 }
+
+/**
+ * A Gateway `gw` (selector istio=ingressgateway, one plain HTTP server for every
+ * host on `port`) and a VirtualService `web` bound to it whose `http:` list is
+ * `httpRoutes` (block YAML lines indented by four spaces), both in `default`.
+ */
+export function httpGatewayYaml(port: number, httpRoutes: string): string {
+  return `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: gw, namespace: default }
+spec:
+  selector: { istio: ingressgateway }
+  servers: [{ port: { number: ${port}, name: http, protocol: HTTP }, hosts: ['*'] }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: web, namespace: default }
+spec:
+  hosts: ['*']
+  gateways: [gw]
+  http:
+${httpRoutes}`;
+}

@@ -23,6 +23,7 @@ import { startAgent, type Agent } from '../../../sidecar/agent/agent.ts';
 import type { NodeIdentityOptions } from '../../../sidecar/agent/node-identity.ts';
 import { ProxyDataPlane, type DataPlaneOptions } from '../../../sidecar/proxy/data-plane.ts';
 import { httpBackend, type Backend } from '../../sidecar/proxy/support/backends.ts';
+import { httpGatewayYaml } from './gateway-under-pilot.ts';
 
 export const WEB_HOST = 'web.default.svc.cluster.local';
 export const WEB_SERVICE_PORT = 8000;
@@ -94,23 +95,13 @@ endpoints:
     conditions: { ready: true, serving: true, terminating: false }
     targetRef: { kind: Pod, namespace: default, name: web-v1 }
 ---
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: { name: gw, namespace: default }
-spec:
-  selector: { istio: ingressgateway }
-  servers: [{ port: { number: ${gatewayPort}, name: http, protocol: HTTP }, hosts: ['*'] }]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: web, namespace: default }
-spec:
-  hosts: ['*']
-  gateways: [gw]
-  http:
+${httpGatewayYaml(
+  gatewayPort,
+  `
     - match: [{ uri: { prefix: /app } }]
       route: [{ destination: { host: web, port: { number: ${WEB_SERVICE_PORT} } } }]
-`;
+`,
+)}`;
 }
 
 function defaultApp(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
