@@ -9,6 +9,12 @@ export type { EnvoyResource };
 export interface ApplyResult {
   /** One line per problem, `resource-name: field.path: message`; empty means applied. */
   errors: string[];
+  /**
+   * Problems found after applyConfig returned (listener sockets still binding), same
+   * line format. The set is applied except for the resources these lines name, which
+   * keep their previous state; the agent waits for it and then ACKs or NACKs.
+   */
+  pending?: Promise<string[]>;
 }
 
 export interface DataPlane {

@@ -21,6 +21,7 @@ import type { TelemetryRecord } from '../../sidecar/telemetry/record.ts';
 import { startStatsServer } from '../../sidecar/telemetry/stats-server.ts';
 import { Telemetry, type TelemetryLogger } from '../../sidecar/telemetry/telemetry.ts';
 import type { TracePropagation, TracingOptions } from '../../sidecar/telemetry/tracing.ts';
+import { TcpPeerMetadata } from '../../sidecar/telemetry/tcp-peer-exchange.ts';
 import { CliError } from '../errors.ts';
 import { portFlag } from '../flags.ts';
 
@@ -175,6 +176,13 @@ export async function attachTelemetry(options: AttachTelemetryOptions): Promise<
   // destination_service is cached per cluster; a CDS update may change the metadata behind it.
   const unsubscribe = clusters.onClustersChanged(() => telemetry.metrics.services.clear());
   let progressFailed = false;
+  // Istio's TCP metadata exchange (ALPN istio-peer-exchange) names the peer workload
+  // of TCP connections, as the x-envoy-peer-metadata headers do for HTTP.
+  dataPlane.peerExchange = new TcpPeerMetadata({
+    nodeId: agent.node.id,
+    local: telemetry.local,
+    onError: (line) => log?.warn(`telemetry: ${line}`),
+  });
   dataPlane.onRequestComplete = telemetry.onRequestComplete;
   dataPlane.telemetry = {
     onRequestHeaders: telemetry.onRequestHeaders,
@@ -189,6 +197,11 @@ export async function attachTelemetry(options: AttachTelemetryOptions): Promise<
       }
     },
   };
+  const detach = () => {
+    dataPlane.onRequestComplete = undefined;
+    dataPlane.telemetry = undefined;
+    dataPlane.peerExchange = undefined;
+  };
   let stats: ListeningServer;
   try {
     stats = await startStatsServer({
@@ -199,8 +212,7 @@ export async function attachTelemetry(options: AttachTelemetryOptions): Promise<
     });
   } catch (err) {
     unsubscribe();
-    dataPlane.onRequestComplete = undefined;
-    dataPlane.telemetry = undefined;
+    detach();
     await telemetry.close();
     throw err;
   }
@@ -209,8 +221,7 @@ export async function attachTelemetry(options: AttachTelemetryOptions): Promise<
     stats,
     async close() {
       unsubscribe();
-      dataPlane.onRequestComplete = undefined;
-      dataPlane.telemetry = undefined;
+      detach();
       await stats.close();
       await telemetry.close();
     },

@@ -113,8 +113,8 @@ export const proxyCommand: Command = {
     const credentials = xdsCredentials(identityConfig);
     const probeHost = values['probe-host'] as string | undefined;
     const dataPlane = new ProxyDataPlane({
-      // Bind failures surface after applyConfig returns (binding is asynchronous), so
-      // they are logged here rather than NACKed; the rest of the update stays applied.
+      // A listener that cannot bind is NACKed (the agent waits for the binds) and
+      // logged here; the rest of the update stays applied.
       onListenerError: (line) => console.error(`error\tlistener: ${line}`),
       originalDestination,
       bindIp: values['bind-ip'] as string | undefined,

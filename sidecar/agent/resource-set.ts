@@ -5,7 +5,7 @@
 // Envoy ignores unrequested resources. An unchanged resource keeps its entry, so
 // its version and last_updated stay those of the update that really changed it.
 import { isDeepStrictEqual } from 'node:util';
-import type { DataPlane, EnvoyResource } from '../types.ts';
+import type { ApplyResult, DataPlane, EnvoyResource } from '../types.ts';
 import type { StreamUpdate } from './ads-stream.ts';
 import { errorLine } from './errors.ts';
 import type { TypeState } from './type-state.ts';
@@ -59,22 +59,44 @@ export function resourcesOf(
   return new Map([...entries].map(([name, e]) => [name, e.resource]));
 }
 
+export interface Refusal {
+  /** The data plane's lines, prefixed with the type (`lds name: field: message`). */
+  problems: string[];
+  /** The resources those lines name, for the NACK record. */
+  failed: Map<string, EnvoyResource | undefined>;
+}
+
 /**
- * Hands the full set to the data plane; on refusal returns the problems (its lines,
- * prefixed with the type) and the resources they name, for the NACK.
+ * Hands the full set to the data plane. `refused`: it took none of it. `pending`:
+ * it took the set and is still finishing (listener binds); resolves with the
+ * resources that failed then, if any, which keep their previous state.
  */
 export function applyToDataPlane(
   dataPlane: DataPlane,
   type: TypeState,
   entries: ReadonlyMap<string, ResourceEntry>,
-): { problems: string[]; failed: Map<string, EnvoyResource | undefined> } | undefined {
-  let errors: string[];
+): { refused?: Refusal; pending?: Promise<Refusal | undefined> } {
+  let result: ApplyResult;
   try {
-    errors = dataPlane.applyConfig(type.typeUrl, resourcesOf(entries)).errors;
+    result = dataPlane.applyConfig(type.typeUrl, resourcesOf(entries));
   } catch (err) {
-    errors = [`data plane failed: ${errorLine(err)}`];
+    result = { errors: [`data plane failed: ${errorLine(err)}`] };
   }
-  if (errors.length === 0) return undefined;
+  if (result.errors.length > 0) return { refused: refusalOf(type, entries, result.errors) };
+  if (!result.pending) return {};
+  return {
+    pending: result.pending.then(
+      (errors) => (errors.length > 0 ? refusalOf(type, entries, errors) : undefined),
+      (err: unknown) => refusalOf(type, entries, [`data plane failed: ${errorLine(err)}`]),
+    ),
+  };
+}
+
+function refusalOf(
+  type: TypeState,
+  entries: ReadonlyMap<string, ResourceEntry>,
+  errors: string[],
+): Refusal {
   const failed = new Map<string, EnvoyResource | undefined>();
   for (const line of errors) {
     // The DataPlane contract: `resource-name: field.path: message`.
@@ -85,4 +107,23 @@ export function applyToDataPlane(
     if (entry) failed.set(name, entry.resource);
   }
   return { problems: errors.map((e) => `${type.info.short} ${e}`), failed };
+}
+
+/**
+ * The set the client holds after a partly failed apply: what was applied, with the
+ * failed resources back at their previous entries (or absent), so a later response
+ * carrying them again is seen as a change and retried.
+ */
+export function withoutFailed(
+  previous: ReadonlyMap<string, ResourceEntry>,
+  next: ReadonlyMap<string, ResourceEntry>,
+  failed: ReadonlyMap<string, unknown>,
+): Map<string, ResourceEntry> {
+  const out = new Map(next);
+  for (const name of failed.keys()) {
+    const prev = previous.get(name);
+    if (prev) out.set(name, prev);
+    else out.delete(name);
+  }
+  return out;
 }

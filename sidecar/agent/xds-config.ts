@@ -2,11 +2,19 @@
 // things in, and ACK/NACK. Responses come in from whichever stream is current;
 // each is decoded and validated whole, merged into the full set of its type and
 // handed to the data plane; LDS/RDS responses wait while new clusters warm; the
-// names CDS and LDS reference become the EDS, RDS and SDS subscriptions.
+// names CDS and LDS reference become the EDS, RDS and SDS subscriptions. A data
+// plane that finishes an apply later (listener sockets binding) is waited for before
+// the ACK or NACK, and responses that arrive meanwhile wait their turn.
 import type { DataPlane, EnvoyResource } from '../types.ts';
 import type { AdsStream, StreamUpdate } from './ads-stream.ts';
 import type { Logger } from './log.ts';
-import { applyToDataPlane, nextResourceSet, resourcesOf } from './resource-set.ts';
+import {
+  applyToDataPlane,
+  nextResourceSet,
+  resourcesOf,
+  withoutFailed,
+  type Refusal,
+} from './resource-set.ts';
 import {
   edsRefOfCluster,
   rdsRefsOfListener,
@@ -18,7 +26,7 @@ import { awaitMissing, narrowSubscription } from './subscriptions.ts';
 import { TypeState } from './type-state.ts';
 import { Warming } from './warming.ts';
 import { decodeResources } from './xds-decode.ts';
-import type { InitPhase, XdsShortName, XdsTypeStatus } from './xds-status.ts';
+import type { InitPhase, ResourceEntry, XdsShortName, XdsTypeStatus } from './xds-status.ts';
 import { CDS, EDS, LDS, RDS, SDS, XDS_TYPES } from './xds-types.ts';
 
 export interface XdsConfigEvents {
@@ -51,6 +59,11 @@ export class XdsConfig {
   });
   /** LDS/RDS responses that arrived while new clusters were warming, applied after them. */
   #held: StreamUpdate[] = [];
+  /** An apply the data plane is still finishing; responses received meanwhile queue up. */
+  #applying: Promise<void> | undefined;
+  #queued: StreamUpdate[] = [];
+  /** Bumped per stream: an apply that settles after a reconnect answers nobody. */
+  #generation = 0;
   #clustersReady = false;
   #initialized = false;
 
@@ -87,6 +100,8 @@ export class XdsConfig {
   /** A new stream: nonces start over, held responses are void, every subscription is resent. */
   resubscribe(stream: AdsStream): void {
     this.#held = [];
+    this.#queued = [];
+    this.#generation++;
     for (const t of this.#types.values()) t.nonce = '';
     for (const t of this.#types.values()) if (t.requested) stream.subscribe(t);
   }
@@ -96,9 +111,16 @@ export class XdsConfig {
     this.#clusterWarming.clear();
     this.#routeWarming.clear();
     this.#held = [];
+    this.#queued = [];
+    this.#generation++;
   }
 
   onUpdate(update: StreamUpdate): void {
+    if (this.#applying) this.#queued.push(update);
+    else this.#dispatch(update);
+  }
+
+  #dispatch(update: StreamUpdate): void {
     const type = this.#types.get(update.typeUrl);
     if (!type?.requested) {
       // Envoy ignores responses for types nobody watches; there is nothing to ACK.
@@ -109,35 +131,88 @@ export class XdsConfig {
       this.#held.push(update);
       return;
     }
-    this.#process(type, update);
+    const later = this.#process(type, update);
+    if (!later) return;
+    this.#applying = later.finally(() => {
+      this.#applying = undefined;
+      this.#drainQueue();
+    });
+  }
+
+  #drainQueue(): void {
+    while (this.#queued.length > 0 && !this.#applying) this.#dispatch(this.#queued.shift()!);
   }
 
   #type(typeUrl: string): TypeState {
     return this.#types.get(typeUrl)!;
   }
 
-  #process(type: TypeState, update: StreamUpdate): void {
+  /** Returns a promise when the data plane is still finishing the apply. */
+  #process(type: TypeState, update: StreamUpdate): Promise<void> | undefined {
     const log = this.#options.log;
     type.nonce = update.nonce;
     type.updates.attempt++;
     const decoded = decodeResources(type.typeUrl, type.info.short, update.resources);
-    if (decoded.problems.length > 0)
-      return this.#reject(type, update, decoded.problems, decoded.failed);
+    if (decoded.problems.length > 0) {
+      this.#reject(type, update, decoded.problems, decoded.failed, true);
+      return undefined;
+    }
     const now = new Date();
     const next = nextResourceSet(type, update, decoded.resources, now);
     if (next.ignored.length)
       log?.debug(`${type.info.short}: ignoring unrequested ${next.ignored.join(', ')}`);
     if (next.changed || !type.applied) {
-      const refused = applyToDataPlane(this.#options.dataPlane, type, next.entries);
-      if (refused) return this.#reject(type, update, refused.problems, refused.failed);
+      const { refused, pending } = applyToDataPlane(this.#options.dataPlane, type, next.entries);
+      if (refused) {
+        this.#reject(type, update, refused.problems, refused.failed, true);
+        return undefined;
+      }
+      if (pending) {
+        const generation = this.#generation;
+        return pending.then((late) =>
+          this.#settle(type, update, next.entries, now, late, generation === this.#generation),
+        );
+      }
       type.resources = next.entries;
       type.lastUpdated = now;
     }
+    this.#accept(type, update, true);
+    return undefined;
+  }
+
+  /**
+   * The end of an apply the data plane finished later. Failures NACK the version, but
+   * what was applied stays (Envoy keeps the listeners that did bind), so the client's
+   * set is the new one minus the failed resources.
+   */
+  #settle(
+    type: TypeState,
+    update: StreamUpdate,
+    entries: Map<string, ResourceEntry>,
+    now: Date,
+    late: Refusal | undefined,
+    sameStream: boolean,
+  ): void {
+    type.lastUpdated = now;
+    if (!late) {
+      type.resources = entries;
+      return this.#accept(type, update, sameStream);
+    }
+    type.resources = withoutFailed(type.resources, entries, late.failed);
+    // The rest serves: like Envoy's init target after a rejected update, this counts as applied.
+    type.applied = true;
+    this.#reject(type, update, late.problems, late.failed, sameStream);
+    this.#afterApply(type);
+  }
+
+  /** `send` false: the stream the response came on is gone; only the state moves. */
+  #accept(type: TypeState, update: StreamUpdate, send: boolean): void {
+    const log = this.#options.log;
     type.ackedVersion = update.version;
     type.applied = true;
     type.lastNack = undefined;
     type.updates.success++;
-    this.#options.stream()?.ack(type, update.nonce);
+    if (send) this.#options.stream()?.ack(type, update.nonce);
     log?.debug(
       `${type.info.short} ACK version ${update.version} (${type.resources.size} resources)`,
     );
@@ -150,6 +225,7 @@ export class XdsConfig {
     update: StreamUpdate,
     problems: string[],
     failed: Map<string, EnvoyResource | undefined>,
+    send: boolean,
   ): void {
     const message = problems.join('; ');
     type.updates.rejected++;
@@ -161,7 +237,7 @@ export class XdsConfig {
       at: new Date(),
       failed,
     };
-    this.#options.stream()?.nack(type, update.nonce, message);
+    if (send) this.#options.stream()?.nack(type, update.nonce, message);
     this.#options.log?.warn(
       `PETREL_XDS_NACK ${type.info.short} version ${update.version} nonce ${update.nonce}: ${message}`,
     );
@@ -235,9 +311,11 @@ export class XdsConfig {
       lds.requested = true;
       this.#options.stream()?.subscribe(lds);
     }
-    while (this.#held.length > 0 && !this.#clusterWarming.active) {
-      const update = this.#held.shift()!;
-      this.#process(this.#type(update.typeUrl), update);
+    // Held responses go first, in order, through the same queue (one may bind sockets).
+    if (!this.#clusterWarming.active) {
+      this.#queued.unshift(...this.#held);
+      this.#held = [];
+      this.#drainQueue();
     }
     this.#checkInitialized();
   }

@@ -5,6 +5,7 @@
 import { TypeUrl } from '../../api/envoy/registry.ts';
 import type { ApplyResult, DataPlane, EnvoyResource } from '../types.ts';
 import type { Obj } from './config/values.ts';
+import { filterStats } from './filters/filter-stats.ts';
 import { ListenerManager } from './listener/listener-manager.ts';
 import type { RequestCompleteHook } from './record.ts';
 import { compileRouteConfiguration, type RouteTable } from './route/route-table.ts';
@@ -14,6 +15,8 @@ import {
   type ProxyRuntime,
   type TelemetryHooks,
 } from './runtime.ts';
+import { compileClusterFilters, setClusterExchanges } from './tcp/cluster-filters.ts';
+import { setPeerExchange, type TcpPeerExchange } from './tcp/metadata-exchange.ts';
 import { SecretStore } from './tls/secret-store.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
 
@@ -24,8 +27,10 @@ export interface DataPlaneOptions {
   telemetry?: TelemetryHooks;
   /** SO_ORIGINAL_DST lookup from the capture work; without it no socket counts as redirected. */
   originalDestination?: OriginalDestinationResolver;
-  /** Listener bind failures found after applyConfig returned (see applyConfigAsync). */
+  /** Listener bind failures, also returned in ApplyResult.pending for the agent's NACK. */
   onListenerError?: (line: string) => void;
+  /** Telemetry's side of Istio's TCP metadata exchange (settable later: `peerExchange`). */
+  peerExchange?: TcpPeerExchange;
   /** Bind wildcard and loopback listeners on this address instead (runtime.ts bindAddressFor). */
   bindIp?: string;
   /**
@@ -49,7 +54,6 @@ export class ProxyDataPlane implements DataPlane {
   private routes = new Map<string, RouteTable>();
   private readonly runtime: ProxyRuntime;
   private readonly listenersMgr: ListenerManager;
-  private lastListenerSettle: Promise<string[]> = Promise.resolve([]);
 
   constructor(options: DataPlaneOptions = {}) {
     this.secrets = new SecretStore({ workloadIdentity: options.workloadIdentity });
@@ -65,6 +69,7 @@ export class ProxyDataPlane implements DataPlane {
       bindAddress: bindAddressFor(options.bindIp),
     };
     this.listenersMgr = new ListenerManager(this.runtime, options.onListenerError ?? (() => {}));
+    setPeerExchange(this.runtime, options.peerExchange);
   }
 
   /** Telemetry may attach after construction; the hook is read per request. */
@@ -80,16 +85,23 @@ export class ProxyDataPlane implements DataPlane {
   applyConfig(typeUrl: string, resources: ReadonlyMap<string, EnvoyResource>): ApplyResult {
     const res = resources as ReadonlyMap<string, Obj>;
     switch (typeUrl) {
-      case TypeUrl.Cluster:
-        return { errors: this.clusters.applyClusters(res) };
+      case TypeUrl.Cluster: {
+        // Cluster.filters (Istio's upstream metadata exchange) are the TCP proxy's part.
+        const filters = compileClusterFilters(res);
+        if (filters.errors.length > 0) return { errors: filters.errors };
+        const errors = this.clusters.applyClusters(res);
+        if (errors.length === 0) setClusterExchanges(this.runtime, filters.exchanges);
+        return { errors };
+      }
       case TypeUrl.ClusterLoadAssignment:
         return { errors: this.clusters.applyAssignments(res) };
       case TypeUrl.RouteConfiguration:
         return { errors: this.applyRoutes(res) };
       case TypeUrl.Listener: {
+        // Sockets bind asynchronously: bind failures (port in use) arrive in `pending`,
+        // and the agent NACKs them as Envoy does, the rest of the update staying applied.
         const { errors, settled } = this.listenersMgr.apply(res);
-        if (errors.length === 0) this.lastListenerSettle = settled;
-        return { errors };
+        return errors.length === 0 && settled ? { errors, pending: settled } : { errors };
       }
       case TypeUrl.Secret:
         // TLS contexts read secrets at handshake time: new connections get the new set.
@@ -99,17 +111,27 @@ export class ProxyDataPlane implements DataPlane {
     }
   }
 
-  /**
-   * applyConfig, then for listeners waits until every new socket is bound: bind
-   * failures (port in use) come back as error lines for a NACK.
-   */
+  /** applyConfig, then waits for what settles later (listener binds) and joins the errors. */
   async applyConfigAsync(
     typeUrl: string,
     resources: ReadonlyMap<string, EnvoyResource>,
   ): Promise<ApplyResult> {
     const r = this.applyConfig(typeUrl, resources);
-    if (r.errors.length > 0 || typeUrl !== TypeUrl.Listener) return r;
-    return { errors: await this.lastListenerSettle };
+    return { errors: [...r.errors, ...((await r.pending) ?? [])] };
+  }
+
+  /** Telemetry's side of Istio's TCP metadata exchange (what we send, how to read a peer). */
+  set peerExchange(x: TcpPeerExchange | undefined) {
+    setPeerExchange(this.runtime, x);
+  }
+
+  /** The data path's own counters under Envoy's names (tcp.rbac.*, metadata_exchange.*), for /stats. */
+  stats(): { name: string; value: number; type: 'counter' }[] {
+    return [...filterStats(this.runtime).entries()].map(([name, value]) => ({
+      name,
+      value,
+      type: 'counter',
+    }));
   }
 
   private applyRoutes(resources: ReadonlyMap<string, Obj>): string[] {

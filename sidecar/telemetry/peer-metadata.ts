@@ -6,9 +6,8 @@
 // only when the request carried them; the client reads and strips those. Same
 // bytes as Istio's proxies, so a real istio-proxy on the other side understands us.
 //
-// TCP exchange (ALPN `istio-peer-exchange` with a length-prefixed Any in the first
-// bytes) is not done: TCP metrics fall back to the endpoint's `istio.workload`
-// metadata on the client side and leave the source `unknown` on the server side.
+// The TCP exchange (ALPN `istio-peer-exchange`, a length-prefixed Any in the first
+// bytes) is tcp-peer-exchange.ts with the data path's proxy/tcp/metadata-exchange.ts.
 import protobuf from 'protobufjs';
 import type { HeaderMap } from '../proxy/upstream/types.ts';
 import { errorLine, TelemetryError } from './errors.ts';

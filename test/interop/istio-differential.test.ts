@@ -114,23 +114,6 @@ describe.each(SCENARIOS)('scenario %s: Petrel serves what Istio serves', (scenar
     expect(petrelLog.filter((l) => l.startsWith('error'))).toEqual([]);
   });
 
-  /**
-   * Differences that are not intended but not closed yet (test/interop/README.md,
-   * "Differences found"): listener → destination Istio has and Petrel lacks.
-   */
-  const KNOWN_GAPS: Record<string, string[]> = {
-    virtualInbound: ['http inline:InboundPassthroughCluster'],
-  };
-
-  function withoutKnownGaps(view: Record<string, string[]>): Record<string, string[]> {
-    return Object.fromEntries(
-      Object.entries(view).map(([name, dests]) => [
-        name,
-        dests.filter((d) => !KNOWN_GAPS[name]?.includes(d)),
-      ]),
-    );
-  }
-
   describe('sidecar (Envoy)', () => {
     it('has the same clusters, with the same type, LB policy, circuit breakers and outlier detection', () => {
       // Istio saw the scenario's services (not only its fixed Passthrough/BlackHole clusters).
@@ -145,7 +128,7 @@ describe.each(SCENARIOS)('scenario %s: Petrel serves what Istio serves', (scenar
     });
 
     it('has the same listeners, each sending traffic to the same route configurations and TCP clusters', () => {
-      expect(listenerViews(sidecar.petrel)).toEqual(withoutKnownGaps(listenerViews(sidecar.istio)));
+      expect(listenerViews(sidecar.petrel)).toEqual(listenerViews(sidecar.istio));
     });
 
     it('has the same virtual hosts, route matches and (weighted) destinations', () => {

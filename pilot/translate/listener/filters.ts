@@ -41,9 +41,10 @@ export interface HcmOptions {
   inbound?: boolean;
   /**
    * Where the workload's own policies apply (a sidecar's inbound port, a gateway's
-   * server port): jwt_authn, RBAC and local rate limit go before fault/CORS/router.
+   * server port; undefined for inbound passthrough): jwt_authn, RBAC and local rate
+   * limit go before fault/CORS/router.
    */
-  security?: { ctx: BuildContext; port: number };
+  security?: { ctx: BuildContext; port: number | undefined };
 }
 
 export function httpConnectionManager(opts: HcmOptions): Record<string, unknown> {

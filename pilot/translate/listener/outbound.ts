@@ -6,9 +6,8 @@
 // listeners bound for real on its localhost instead (`127.0.0.1_9080`), as Istio
 // does: nothing redirects to 15001, so the app calls them explicitly, and TCP
 // services are told apart by port alone (the first one takes a port).
-import type { Service, ServicePort, VirtualService } from '../../model/types.ts';
+import type { Service, ServicePort } from '../../model/types.ts';
 import type { EnvoyResource } from '../types.ts';
-import { hostsOverlap } from '../common/hosts.ts';
 import {
   BLACKHOLE_CLUSTER,
   PASSTHROUGH_CLUSTER,
@@ -20,7 +19,8 @@ import { LISTENER } from '../common/type-urls.ts';
 import type { BuildContext } from '../cluster/context.ts';
 import { MESH_GATEWAY } from '../route/context.ts';
 import type { RouteContext } from '../route/context.ts';
-import { outboundPolicy, virtualServiceHosts } from '../route/sidecar-routes.ts';
+import { outboundPolicy } from '../route/sidecar-routes.ts';
+import { memoPerPush } from '../common/push-memo.ts';
 import { listenerAddress, wildcardAddress } from './address.ts';
 import { interceptionNone, localhostAddress } from '../common/interception.ts';
 import {
@@ -30,7 +30,9 @@ import {
   tcpProxyFilter,
 } from './filters.ts';
 import type { TcpTarget } from './filters.ts';
+import { l4VirtualServices } from './l4-claims.ts';
 import { tcpRouteTarget, tlsRoutes } from './l4-routes.ts';
+import { outboundListenersKey } from './outbound-key.ts';
 
 /** The HTTP ports of the services this sidecar sees: one listener and route config each. */
 export function outboundHttpPorts(ctx: BuildContext): number[] {
@@ -98,16 +100,6 @@ function httpListener(ctx: BuildContext, port: number): EnvoyResource {
   return listener;
 }
 
-function l4VirtualServices(ctx: BuildContext, service: Service): VirtualService[] {
-  return ctx.push
-    .virtualServicesForSidecar(ctx.proxy)
-    .filter(
-      (vs) =>
-        (vs.spec.tcp?.length || vs.spec.tls?.length) &&
-        virtualServiceHosts(ctx, vs).some((h) => hostsOverlap(h, service.hostname)),
-    );
-}
-
 /** Filter chains for one TCP/TLS service port: VirtualService routes first, else straight to the service. */
 function serviceChains(
   rctx: RouteContext,
@@ -135,7 +127,17 @@ function serviceChains(
   return [chain({ cluster: fallback }, sniByDefault && tls ? [service.hostname] : undefined)];
 }
 
-export function sidecarOutboundListeners(ctx: BuildContext): EnvoyResource[] {
+/**
+ * The outbound listeners, shared by every proxy of the push that agrees on what
+ * they depend on (outbound-key.ts): callers must not modify them.
+ */
+export function sidecarOutboundListeners(ctx: BuildContext): readonly EnvoyResource[] {
+  return memoPerPush(ctx.push, sidecarOutboundListeners, outboundListenersKey(ctx), () =>
+    buildOutboundListeners(ctx),
+  );
+}
+
+function buildOutboundListeners(ctx: BuildContext): EnvoyResource[] {
   const httpPorts = outboundHttpPorts(ctx);
   const out: EnvoyResource[] = httpPorts.map((p) => httpListener(ctx, p));
   const none = interceptionNone(ctx.proxy);

@@ -9,7 +9,6 @@ import type { EnvoyResource } from '../types.ts';
 import {
   BLACKHOLE_CLUSTER,
   INBOUND_CAPTURE_PORT,
-  INBOUND_PASSTHROUGH_CLUSTER,
   OUTBOUND_CAPTURE_PORT,
   PASSTHROUGH_CLUSTER,
   VIRTUAL_INBOUND_LISTENER,
@@ -27,6 +26,10 @@ import { listenerAddress, wildcardAddress } from './address.ts';
 import { ORIGINAL_DST_FILTER, TLS_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
 import { inboundChainsForMode, needsTlsInspector } from './inbound-tls.ts';
 import { securityNetworkFilters } from '../security/network-filters.ts';
+import { inboundPassthroughChains, passthroughHttpInspector } from './inbound-passthrough.ts';
+import { inboundRouteConfig } from './inbound-route.ts';
+import { memoPerPush } from '../common/push-memo.ts';
+import { virtualOutboundKey } from './outbound-key.ts';
 
 /** A chain for connections addressed to the capture port itself: a loop, so drop them. */
 function loopGuard(name: string, port: number): Record<string, unknown> {
@@ -37,7 +40,14 @@ function loopGuard(name: string, port: number): Record<string, unknown> {
   };
 }
 
+/** virtualOutbound, one object per push for every proxy with the same key (outbound-key.ts). */
 export function virtualOutboundListener(ctx: BuildContext): EnvoyResource {
+  return memoPerPush(ctx.push, virtualOutboundListener, virtualOutboundKey(ctx), () =>
+    buildVirtualOutbound(ctx),
+  );
+}
+
+function buildVirtualOutbound(ctx: BuildContext): EnvoyResource {
   const cluster = outboundPolicy(ctx) === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
   return {
     '@type': LISTENER,
@@ -52,35 +62,6 @@ export function virtualOutboundListener(ctx: BuildContext): EnvoyResource {
   };
 }
 
-/** Istio's inbound route: everything to the workload, no timeout, no retries. */
-function inboundRouteConfig(inbound: InboundPort): Record<string, unknown> {
-  const cluster = inboundClusterName(inbound.port);
-  return {
-    name: cluster,
-    virtual_hosts: [
-      {
-        name: `inbound|http|${inbound.endpoint.servicePort}`,
-        domains: ['*'],
-        routes: [
-          {
-            name: 'default',
-            match: { prefix: '/' },
-            route: {
-              cluster,
-              timeout: '0s',
-              max_stream_duration: { max_stream_duration: '0s', grpc_timeout_header_max: '0s' },
-            },
-            decorator: {
-              operation: `${inbound.service.hostname}:${inbound.endpoint.servicePort}/*`,
-            },
-          },
-        ],
-      },
-    ],
-    validate_clusters: { value: false },
-  };
-}
-
 function inboundChain(ctx: BuildContext, inbound: InboundPort): Record<string, unknown> {
   const name = listenerName(inbound.bind ?? wildcardAddress(ctx.proxy), inbound.port);
   const cluster = inboundClusterName(inbound.port);
@@ -90,7 +71,11 @@ function inboundChain(ctx: BuildContext, inbound: InboundPort): Record<string, u
       ? [
           hcmFilter({
             statPrefix: `inbound_${name}`,
-            routeConfig: inboundRouteConfig(inbound),
+            routeConfig: inboundRouteConfig(
+              cluster,
+              `inbound|http|${inbound.endpoint.servicePort}`,
+              `${inbound.service.hostname}:${inbound.endpoint.servicePort}/*`,
+            ),
             family: ctx.family,
             inbound: true,
             security: { ctx, port: inbound.port },
@@ -110,29 +95,27 @@ function inboundChains(ctx: BuildContext, inbound: InboundPort): Record<string, 
 }
 
 export function virtualInboundListener(ctx: BuildContext): EnvoyResource {
-  const portChains = inboundPorts(ctx)
-    .filter((p) => p.bind === undefined)
-    .flatMap((p) => inboundChains(ctx, p));
+  const ports = inboundPorts(ctx).filter((p) => p.bind === undefined);
+  const portChains = ports.flatMap((p) => inboundChains(ctx, p));
   return {
     '@type': LISTENER,
     name: VIRTUAL_INBOUND_LISTENER,
     address: listenerAddress(wildcardAddress(ctx.proxy), INBOUND_CAPTURE_PORT),
     traffic_direction: 'INBOUND',
     // REDIRECT rewrote the destination: recover it, so chains can match the port;
-    // tls_inspector then tells mTLS from plaintext (PeerAuthentication PERMISSIVE).
-    listener_filters: needsTlsInspector(portChains)
-      ? [ORIGINAL_DST_FILTER, TLS_INSPECTOR_FILTER]
-      : [ORIGINAL_DST_FILTER],
+    // tls_inspector then tells mTLS from plaintext (PeerAuthentication PERMISSIVE),
+    // http_inspector plaintext HTTP to undeclared ports (inbound-passthrough.ts).
+    listener_filters: [
+      ORIGINAL_DST_FILTER,
+      ...(needsTlsInspector(portChains) ? [TLS_INSPECTOR_FILTER] : []),
+      passthroughHttpInspector(ports.map((p) => p.port)),
+    ],
+    // A client that never sends a byte (server-first protocol) is not held forever.
+    continue_on_listener_filters_timeout: true,
     filter_chains: [
       loopGuard(`${VIRTUAL_INBOUND_LISTENER}-blackhole`, INBOUND_CAPTURE_PORT),
       ...portChains,
-      {
-        name: 'InboundPassthroughFilterChain',
-        filters: [
-          ...securityNetworkFilters(ctx),
-          tcpProxyFilter(INBOUND_PASSTHROUGH_CLUSTER, { cluster: INBOUND_PASSTHROUGH_CLUSTER }),
-        ],
-      },
+      ...inboundPassthroughChains(ctx),
     ],
   };
 }

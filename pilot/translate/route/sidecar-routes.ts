@@ -7,7 +7,7 @@ import type { EnvoyResource } from '../types.ts';
 import { hostsOverlap, serviceDomains } from '../common/hosts.ts';
 import { PASSTHROUGH_CLUSTER } from '../common/names.ts';
 import { isHttpProtocol } from '../common/protocol.ts';
-import { identityKey, memoPerPush } from '../common/push-memo.ts';
+import { identityKey, labelsKey, memoPerPush } from '../common/push-memo.ts';
 import { ROUTE_CONFIGURATION } from '../common/type-urls.ts';
 import type { BuildContext } from '../cluster/context.ts';
 import { MESH_GATEWAY } from './context.ts';
@@ -194,7 +194,7 @@ function usesSourceLabels(virtualServices: readonly VirtualService[]): boolean {
 function routeConfigKey(ctx: BuildContext, port: number): string {
   const { proxy } = ctx;
   const labels = usesSourceLabels(ctx.push.virtualServicesForSidecar(proxy))
-    ? JSON.stringify(Object.entries(proxy.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    ? labelsKey(proxy.labels)
     : '';
   const sidecar = identityKey(ctx.push.sidecarFor(proxy));
   return `${ctx.family}|${port}|${proxy.namespace}|${proxy.dnsDomain}|${sidecar}|${labels}`;

@@ -13,8 +13,8 @@ import { compileListener, type ListenerSpec } from './listener-spec.ts';
 export interface ListenerApply {
   /** Compile errors: nothing was changed. */
   errors: string[];
-  /** Resolves with the bind errors once every new socket is bound or failed. */
-  settled: Promise<string[]>;
+  /** Resolves with the bind errors once every new socket is bound or failed; undefined when nothing binds. */
+  settled: Promise<string[]> | undefined;
 }
 
 export class ListenerManager {
@@ -54,7 +54,7 @@ export class ListenerManager {
         errors.push(`${s.name}: address: ${key} is already used by listener ${other}`);
       else taken.set(key, s.name);
     }
-    if (errors.length > 0) return { errors, settled: Promise.resolve([]) };
+    if (errors.length > 0) return { errors, settled: undefined };
 
     const next = new Map<string, Listener>();
     const fresh: { l: Listener; old: Listener | undefined }[] = [];
@@ -96,6 +96,7 @@ export class ListenerManager {
       old?.drain();
       return null;
     });
+    if (binds.length === 0) return { errors: [], settled: undefined };
     return {
       errors: [],
       settled: Promise.all(binds).then((r) => r.filter((x): x is string => x !== null)),

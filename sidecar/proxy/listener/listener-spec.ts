@@ -16,11 +16,13 @@ import { compileTcpProxy, TCP_PROXY_TYPE, type TcpProxyConfig } from '../tcp/tcp
 import { parseSocketAddress } from '../upstream/endpoints.ts';
 import type { TrafficDirection } from '../record.ts';
 import { compileChainMatch, needsInspection, type ChainMatch } from './filter-chain-match.ts';
+import { compilePortPredicate, type PortPredicate } from './filter-predicate.ts';
 import {
   compileNetworkFilter,
   isNetworkFilterType,
   type NetworkFilterSpec,
 } from './network-filters.ts';
+import { resolveTypedConfig } from '../tcp/metadata-exchange.ts';
 import type { DownstreamTlsSpec } from '../tls/context-spec.ts';
 import { compileDownstreamTransport } from '../tls/transport-socket.ts';
 
@@ -49,6 +51,12 @@ export interface ListenerSpec {
   chains: ChainSpec[];
   defaultChain: ChainSpec | undefined;
   inspect: boolean;
+  /**
+   * Whether no inspector runs for a connection to `port`: every tls/http inspector
+   * the listener lists is filter_disabled for it. False when none is listed (chains
+   * that match on what inspection finds are inspected then, as before).
+   */
+  inspectionOffFor: (port: number) => boolean;
   inspectTimeoutMs: number;
   /** traffic_direction, for telemetry's reporter (source on OUTBOUND, destination on INBOUND). */
   direction: TrafficDirection;
@@ -85,6 +93,7 @@ export function compileListener(
     issues.add('transparent listeners (TPROXY) are not supported', 'transparent');
   const addr = parseSocketAddress(l.address, issues, 'address', false);
   let originalDstFilter = false;
+  const inspectorsOff: PortPredicate[] = [];
   asArray(l.listener_filters).forEach((f, i) => {
     const o = asObj(f);
     const t = anyTypeName(o?.typed_config);
@@ -95,6 +104,15 @@ export function compileListener(
         `listener_filters[${i}]`,
       );
     if (kind === 'original_dst') originalDstFilter = true;
+    else
+      inspectorsOff.push(
+        o!.filter_disabled === undefined
+          ? () => false
+          : compilePortPredicate(
+              o!.filter_disabled,
+              issues.at('listener_filters').at(i).at('filter_disabled'),
+            ),
+      );
   });
   const chains: ChainSpec[] = [];
   asArray(l.filter_chains).forEach((c, i) => {
@@ -123,6 +141,8 @@ export function compileListener(
       chains,
       defaultChain,
       inspect: needsInspection(chains.map((c) => c.match)),
+      inspectionOffFor: (port) =>
+        inspectorsOff.length > 0 && inspectorsOff.every((off) => off(port)),
       inspectTimeoutMs:
         durationMs(l.listener_filters_timeout, issues, 'listener_filters_timeout') ?? 15_000,
       direction: trafficDirection(l.traffic_direction),
@@ -148,9 +168,13 @@ function compileChain(raw: unknown, issues: Issues, fallbackName: string): Chain
     const fname = asString(o?.name) ?? '(unnamed)';
     const t = anyTypeName(o?.typed_config);
     const fi = issues.at('filters').at(i);
-    if (isNetworkFilterType(t)) {
+    // Istio sends metadata_exchange inside a TypedStruct (its proto is not Envoy's).
+    const resolved = resolveTypedConfig(o?.typed_config);
+    if (isNetworkFilterType(resolved.typeName)) {
       if (terminal) fi.add(`${fname} comes after the terminal filter`);
-      network.push(compileNetworkFilter(fname, o!.typed_config as Obj, fi.at('typed_config')));
+      network.push(
+        compileNetworkFilter(fname, resolved.typeName!, resolved.config, fi.at('typed_config')),
+      );
       return;
     }
     if (t === HCM_TYPE || t === TCP_PROXY_TYPE) {

@@ -13,7 +13,12 @@ import type { ChainSpec, ListenerSpec } from './listener-spec.ts';
 import { sniff, type Sniffed } from './sniff.ts';
 import { DownstreamTls } from '../tls/downstream.ts';
 import type { ConnectionHandler } from './types.ts';
-import { admitConnection, buildNetworkFilters, type NetworkFilters } from './network-filters.ts';
+import {
+  admitConnection,
+  buildNetworkFilters,
+  startChainExchange,
+  type NetworkFilters,
+} from './network-filters.ts';
 
 interface Chains {
   matches: ChainMatch[];
@@ -130,7 +135,7 @@ export class Listener {
       direction: this.spec.direction,
     };
     const chains = this.chains;
-    if (this.spec.inspect)
+    if (this.spec.inspect && !this.spec.inspectionOffFor(destination.port))
       sniff(socket, this.spec.inspectTimeoutMs, (s) => this.dispatch(socket, conn, chains, s));
     else this.dispatch(socket, conn, chains, undefined);
   }
@@ -186,8 +191,14 @@ export class Listener {
               ? { transport: 'raw_buffer', application: 'http/1.1' }
               : undefined;
         const secured: ConnectionInfo = { ...conn, tls: info, tlsSocket: secure };
-        if (admitConnection(network, secure, secured, info.serverName, this.runtime))
-          handler.handle(secure, secured, inner);
+        if (!admitConnection(network, secure, secured, info.serverName, this.runtime)) return;
+        const mx = startChainExchange(network, secure, info.alpn, this.runtime);
+        // The TCP proxy holds only the peer's bytes until the exchange is done (its
+        // upstream connects at once, for server-first protocols); HTTP is client-first
+        // and its parser must not see the header, so it waits for the whole exchange.
+        if (mx && handler instanceof HttpConnectionHandler)
+          void mx.done.then(() => !secure.destroyed && handler.handle(secure, secured, inner));
+        else handler.handle(secure, secured, inner);
       },
       () => {},
     );

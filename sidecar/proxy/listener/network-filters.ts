@@ -1,9 +1,10 @@
 // The network filters a filter chain runs on each connection before its terminal
-// filter (http_connection_manager or tcp_proxy). Petrel has one: network RBAC. They
-// run in order once the connection's facts are known (after the chain's TLS
-// handshake); the first refusal closes the connection before the terminal filter
-// sees it, and the refused connection is recorded like any other (access log,
-// connection_termination_details), with nothing sent upstream.
+// filter (http_connection_manager or tcp_proxy): network RBAC and Istio's
+// metadata_exchange. RBAC filters run in order once the connection's facts are known
+// (after the chain's TLS handshake); the first refusal closes the connection before
+// the terminal filter sees it, and the refused connection is recorded like any other
+// (access log, connection_termination_details), with nothing sent upstream. An
+// admitted connection then starts the metadata exchange (tcp/metadata-exchange.ts).
 import type net from 'node:net';
 import type { Issues } from '../config/issues.ts';
 import type { Obj } from '../config/values.ts';
@@ -18,29 +19,65 @@ import {
 import type { ConnectionInfo } from '../http/request-context.ts';
 import { RequestRecord } from '../record.ts';
 import type { ProxyRuntime } from '../runtime.ts';
+import {
+  compileMetadataExchange,
+  METADATA_EXCHANGE_TYPE,
+  startExchange,
+  type MetadataExchangeConfig,
+  type PeerExchangeSession,
+} from '../tcp/metadata-exchange.ts';
 
-export interface NetworkFilterSpec {
-  name: string;
-  rbac: NetworkRbacConfig;
-}
+export type NetworkFilterSpec =
+  | { name: string; kind: 'rbac'; rbac: NetworkRbacConfig }
+  | { name: string; kind: 'metadata_exchange'; mx: MetadataExchangeConfig };
 
 /** Whether this proxy has a (non-terminal) network filter of that config type. */
 export function isNetworkFilterType(typeName: string | undefined): boolean {
-  return typeName === NETWORK_RBAC_TYPE;
+  return typeName === NETWORK_RBAC_TYPE || typeName === METADATA_EXCHANGE_TYPE;
 }
 
-export function compileNetworkFilter(name: string, config: Obj, issues: Issues): NetworkFilterSpec {
-  return { name, rbac: compileNetworkRbac(config, issues) };
+export function compileNetworkFilter(
+  name: string,
+  typeName: string,
+  config: Obj,
+  issues: Issues,
+): NetworkFilterSpec {
+  return typeName === METADATA_EXCHANGE_TYPE
+    ? { name, kind: 'metadata_exchange', mx: compileMetadataExchange(config, issues) }
+    : { name, kind: 'rbac', rbac: compileNetworkRbac(config, issues) };
 }
 
-export type NetworkFilters = readonly NetworkRbacFilter[];
+export interface NetworkFilters {
+  readonly rbac: readonly NetworkRbacFilter[];
+  /** The chain's metadata exchange (Istio puts one on inbound TCP chains). */
+  readonly mx: MetadataExchangeConfig | undefined;
+}
 
 export function buildNetworkFilters(
   specs: readonly NetworkFilterSpec[],
   runtime: ProxyRuntime,
 ): NetworkFilters {
   const stats = filterStats(runtime);
-  return specs.map((s) => new NetworkRbacFilter(s.name, s.rbac, stats));
+  const rbac: NetworkRbacFilter[] = [];
+  let mx: MetadataExchangeConfig | undefined;
+  for (const s of specs) {
+    if (s.kind === 'rbac') rbac.push(new NetworkRbacFilter(s.name, s.rbac, stats));
+    else mx = s.mx;
+  }
+  return { rbac, mx };
+}
+
+/**
+ * The chain's metadata exchange on an admitted TLS connection (`alpn` as negotiated);
+ * undefined when the chain has none.
+ */
+export function startChainExchange(
+  filters: NetworkFilters,
+  socket: net.Socket,
+  alpn: string,
+  runtime: ProxyRuntime,
+): PeerExchangeSession | undefined {
+  return filters.mx ? startExchange(socket, alpn, filters.mx, runtime) : undefined;
 }
 
 /**
@@ -54,9 +91,9 @@ export function admitConnection(
   serverName: string,
   runtime: ProxyRuntime,
 ): boolean {
-  if (filters.length === 0) return true;
+  if (filters.rbac.length === 0) return true;
   const facts = new ConnectionFacts(conn, serverName);
-  for (const f of filters) {
+  for (const f of filters.rbac) {
     const verdict = f.onConnection(facts);
     if (verdict.admitted) continue;
     refuse(socket, conn, serverName, verdict.details, f.cfg.delayDenyMs, runtime);

@@ -1,7 +1,9 @@
 // envoy.filters.network.tcp_proxy: joins a downstream connection to an upstream
 // host of a cluster (or of one of weighted clusters), with connect attempts,
 // circuit breaking and an idle timeout, and records the connection like a request.
+// Istio's metadata exchange runs on either end when configured (metadata-exchange.ts).
 import type net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Issues } from '../config/issues.ts';
 import {
   asArray,
@@ -20,6 +22,8 @@ import type { Cluster } from '../upstream/cluster.ts';
 import type { Host } from '../upstream/host.ts';
 import { hash32 } from '../upstream/lb/hash.ts';
 import { connectUpstream } from '../tls/upstream.ts';
+import { clusterExchange } from './cluster-filters.ts';
+import { downstreamSession, startExchange } from './metadata-exchange.ts';
 
 export const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 
@@ -236,9 +240,27 @@ export class TcpProxyHandler implements ConnectionHandler {
         const t = setTimeout(() => down.destroy(), this.cfg.maxDurationMs);
         down.once('close', () => clearTimeout(t));
       }
-      up.pipe(down);
-      down.pipe(up);
-      this.reportConnected(down, rec);
+      // Istio's metadata exchange: each direction flows once its peer's header is off
+      // the front of the stream; the connection counts as opened once both are known.
+      const downMx = downstreamSession(down);
+      const mxCfg = clusterExchange(this.runtime, cluster.spec.name);
+      const upMx =
+        mxCfg && o.transport
+          ? startExchange(up, (up as TLSSocket).alpnProtocol || '', mxCfg, this.runtime)
+          : undefined;
+      const live = (): boolean => !up.destroyed && !down.destroyed;
+      if (upMx) void upMx.done.then(() => live() && up.pipe(down));
+      else up.pipe(down);
+      if (downMx) void downMx.done.then(() => live() && down.pipe(up));
+      else down.pipe(up);
+      if (!downMx && !upMx) return this.reportConnected(down, rec);
+      void Promise.all([downMx?.done, upMx?.done]).then(() => {
+        const fromDownstream =
+          rec.direction === 'inbound' || rec.upstreamCluster.startsWith('inbound|');
+        const peer = fromDownstream ? downMx?.peer : upMx?.peer;
+        if (peer !== undefined) rec.peer = peer;
+        if (live()) this.reportConnected(down, rec);
+      });
     });
     up.on('error', () => {
       clearTimeout(timer);

@@ -40,7 +40,11 @@ node: {id: sidecar~10.1.0.60~app-1.default~default.svc.cluster.local, metadata: 
 
 type Chain = {
   name?: string;
-  filter_chain_match?: { destination_port?: { value: number } };
+  filter_chain_match?: {
+    destination_port?: { value: number };
+    transport_protocol?: string;
+    application_protocols?: string[];
+  };
   filters: { name: string; typed_config: Record<string, unknown> }[];
 };
 
@@ -55,7 +59,7 @@ describe('capture listeners', () => {
     const inbound = named(resourcesOf(s, 'lds'), 'virtualInbound');
     const byPort = Object.fromEntries(
       (inbound.filter_chains as Chain[])
-        .filter((c) => c.filter_chain_match)
+        .filter((c) => c.filter_chain_match?.destination_port)
         .map((c) => [c.filter_chain_match!.destination_port!.value, c.filters[0]!.name]),
     );
     expect(byPort).toEqual({
@@ -63,6 +67,43 @@ describe('capture listeners', () => {
       17070: 'envoy.filters.network.http_connection_manager',
       19000: 'envoy.filters.network.tcp_proxy',
     });
+  });
+
+  it('sends plaintext HTTP to undeclared ports through an HCM to InboundPassthroughCluster, as Istio', () => {
+    const inbound = named(resourcesOf(s, 'lds'), 'virtualInbound');
+    const passthrough = (inbound.filter_chains as Chain[]).filter(
+      (c) => !c.filter_chain_match?.destination_port,
+    );
+    expect(passthrough.map((c) => [c.filter_chain_match, c.filters.at(-1)!.name])).toEqual([
+      [
+        { transport_protocol: 'raw_buffer', application_protocols: ['http/1.1', 'h2c'] },
+        'envoy.filters.network.http_connection_manager',
+      ],
+      [{ transport_protocol: 'raw_buffer' }, 'envoy.filters.network.tcp_proxy'],
+      [undefined, 'envoy.filters.network.tcp_proxy'],
+    ]);
+    const hcm = passthrough[0]!.filters.at(-1)!.typed_config as {
+      route_config: { virtual_hosts: { routes: { route: { cluster: string } }[] }[] };
+    };
+    expect(hcm.route_config.virtual_hosts[0]!.routes[0]!.route.cluster).toBe(
+      'InboundPassthroughCluster',
+    );
+    for (const c of passthrough.slice(1))
+      expect(c.filters.at(-1)!.typed_config.cluster).toBe('InboundPassthroughCluster');
+  });
+
+  it('sniffs for HTTP only on undeclared ports: http_inspector is off for 15006 and workload ports', () => {
+    const inbound = named(resourcesOf(s, 'lds'), 'virtualInbound');
+    const filters = inbound.listener_filters as { name: string; filter_disabled?: unknown }[];
+    const http = filters.find((f) => f.name === 'envoy.filters.listener.http_inspector')!;
+    expect(http.filter_disabled).toEqual({
+      or_match: {
+        rules: [15006, 17070, 19000].map((p) => ({
+          destination_port_range: { start: p, end: p + 1 },
+        })),
+      },
+    });
+    expect(inbound.continue_on_listener_filters_timeout).toBe(true);
   });
 
   it('forwards gRPC to the app over HTTP/2 from 127.0.0.6 to 127.0.0.1', () => {

@@ -226,8 +226,12 @@ node:
           .map((h) => `${h.listener}/${h.chain}`),
       ),
     ];
-    // The mesh-wide DENY reaches the workload's inbound port and the gateway's server, nothing else.
-    expect(withRbac('httpbin')).toEqual(['virtualInbound/0.0.0.0_80']);
+    // The mesh-wide DENY reaches the workload's inbound port, its plaintext HTTP
+    // passthrough chain (as in Istio) and the gateway's server, nothing else.
+    expect(withRbac('httpbin')).toEqual([
+      'virtualInbound/0.0.0.0_80',
+      'virtualInbound/virtualInbound-catchall-http',
+    ]);
     expect(withRbac('ingressgateway')).toEqual(['0.0.0.0_80/']);
     expect(hcms('httpbin').length).toBeGreaterThan(1);
   });

@@ -110,6 +110,7 @@ describe('network RBAC filters', () => {
       'virtualInbound/0.0.0.0_5432/raw_buffer',
       'virtualInbound/0.0.0.0_5432/tls',
       'virtualInbound/InboundPassthroughFilterChain',
+      'virtualInbound/InboundPassthroughFilterChain-plaintext/raw_buffer',
     ]);
     expect(chains['virtualInbound/0.0.0.0_5432/tls']).toEqual(['rbac', 'tcp_proxy']);
     // The capture loop guard and every outbound chain stay as they were.

@@ -271,9 +271,8 @@ describe('network RBAC on live connections', () => {
       'rbac_access_denied_matched_policy[ns[default]-policy[d]-rule[0]]',
     );
     expect(rec.upstreamHost).toBe('');
-    // The data plane keeps the counters per runtime (not yet exposed on its admin stats).
-    const runtime = (proxy.dp as unknown as { runtime: object }).runtime;
-    expect(Object.fromEntries(filterStats(runtime).entries())).toMatchObject({
+    // Envoy's tcp.rbac.* counters, as the admin's /stats shows them.
+    expect(Object.fromEntries(proxy.dp.stats().map((s) => [s.name, s.value]))).toMatchObject({
       'tcp.rbac.denied': 1,
       'tcp.rbac.allowed': 1,
     });
