@@ -13,7 +13,7 @@ import type { ClusterAction, CompiledRoute } from '../route/types.ts';
 import type { ProxyRuntime } from '../runtime.ts';
 import type { HeaderMap } from '../upstream/types.ts';
 import { H1Responder, H2Responder, type Responder } from './downstream.ts';
-import { applyEnvoyRequestHeaders, stripRequestHopByHop } from './envoy-headers.ts';
+import { applyEnvoyRequestHeaders, upstreamRequestHeaders } from './envoy-headers.ts';
 import type { HcmConfig } from './hcm-config.ts';
 import { routeTimeout } from './grpc-timeout.ts';
 import { sendMirrors } from './mirror.ts';
@@ -39,8 +39,8 @@ export class HttpConnectionManager implements DecodeResumer {
       req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1',
       performance.now(),
     );
-    const headers = req.headers as HeaderMap;
-    let authority = typeof headers.host === 'string' ? headers.host : '';
+    const raw = req.headers as HeaderMap;
+    let authority = typeof raw.host === 'string' ? raw.host : '';
     let path = req.url ?? '/';
     if (path.charCodeAt(0) !== 47 && /^https?:\/\//i.test(path)) {
       // Absolute-form request target (a client talking to us as a forward proxy).
@@ -48,10 +48,9 @@ export class HttpConnectionManager implements DecodeResumer {
       authority = u.host;
       path = u.pathname + u.search;
     }
-    const cl = headers['content-length'];
-    const hasBody = cl !== undefined ? cl !== '0' : headers['transfer-encoding'] !== undefined;
-    stripRequestHopByHop(headers, false);
-    delete headers.host;
+    const cl = raw['content-length'];
+    const hasBody = cl !== undefined ? cl !== '0' : raw['transfer-encoding'] !== undefined;
+    const headers = upstreamRequestHeaders(raw, 'h1');
     const ctx = new RequestContext(
       this.cfg,
       this.runtime,
@@ -76,18 +75,11 @@ export class HttpConnectionManager implements DecodeResumer {
     conn: ConnectionInfo,
   ): void {
     const rec = new RequestRecord(conn.listenerName, 'HTTP/2', performance.now());
-    const headers = raw as HeaderMap;
-    const method = String(headers[':method'] ?? 'GET');
-    const path = String(headers[':path'] ?? '');
-    const authority = String(headers[':authority'] ?? headers.host ?? '');
-    const scheme = String(headers[':scheme'] ?? 'http');
-    delete headers[':method'];
-    delete headers[':path'];
-    delete headers[':authority'];
-    delete headers[':scheme'];
-    delete headers[':protocol'];
-    delete headers.host;
-    stripRequestHopByHop(headers, false);
+    const method = String(raw[':method'] ?? 'GET');
+    const path = String(raw[':path'] ?? '');
+    const authority = String(raw[':authority'] ?? raw.host ?? '');
+    const scheme = String(raw[':scheme'] ?? 'http');
+    const headers = upstreamRequestHeaders(raw as HeaderMap, 'h2');
     const ctx = new RequestContext(
       this.cfg,
       this.runtime,
@@ -113,11 +105,10 @@ export class HttpConnectionManager implements DecodeResumer {
     conn: ConnectionInfo,
   ): void {
     const rec = new RequestRecord(conn.listenerName, 'HTTP/1.1', performance.now());
-    const headers = req.headers as HeaderMap;
-    const authority = typeof headers.host === 'string' ? headers.host : '';
-    const upgrade = String(headers.upgrade ?? '').toLowerCase();
-    stripRequestHopByHop(headers, true);
-    delete headers.host;
+    const raw = req.headers as HeaderMap;
+    const authority = typeof raw.host === 'string' ? raw.host : '';
+    const upgrade = String(raw.upgrade ?? '').toLowerCase();
+    const headers = upstreamRequestHeaders(raw, 'upgrade');
     const responder = new RawResponder(socket);
     const ctx = new RequestContext(
       this.cfg,

@@ -35,6 +35,8 @@ export class H1Responder implements Responder {
   finished = false;
   private doneCb: (() => void) | null = null;
   private abortCb: (() => void) | null = null;
+  /** The response headers carried a content-length (then trailers cannot follow). */
+  private contentLength = false;
 
   constructor(res: http.ServerResponse) {
     this.res = res;
@@ -51,12 +53,25 @@ export class H1Responder implements Responder {
   }
 
   sendHeaders(status: number, headers: HeaderMap, endStream: boolean): void {
-    const res = this.res;
+    // One writeHead with the map, as node's fast path wants: per-header setHeader
+    // would validate and store every header once more before writeHead walks them.
+    let complete = true;
     for (const k in headers) {
-      const v = headers[k];
-      if (v !== undefined) res.setHeader(k, v);
+      if (headers[k] === undefined) {
+        complete = false;
+        break;
+      }
     }
-    res.writeHead(status);
+    let out = headers;
+    if (!complete) {
+      out = {};
+      for (const k in headers) {
+        const v = headers[k];
+        if (v !== undefined) out[k] = v;
+      }
+    }
+    this.contentLength = out['content-length'] !== undefined;
+    this.res.writeHead(status, out as http.OutgoingHttpHeaders);
     if (endStream) this.end(null);
   }
 
@@ -71,8 +86,7 @@ export class H1Responder implements Responder {
 
   end(trailers: HeaderMap | null): void {
     if (this.finished) return;
-    if (trailers && this.res.getHeader('content-length') === undefined)
-      this.res.addTrailers(trailers as http.OutgoingHttpHeaders);
+    if (trailers && !this.contentLength) this.res.addTrailers(trailers as http.OutgoingHttpHeaders);
     this.finished = true;
     this.res.end();
   }

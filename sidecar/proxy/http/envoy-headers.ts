@@ -15,34 +15,90 @@ const HOP_BY_HOP = [
   'upgrade',
   'http2-settings',
 ];
+// What never goes upstream besides hop-by-hop headers: the authority travels apart
+// (`host` is rebuilt by the pool), undici refuses `expect` (node's server has
+// already answered 100-continue), and HTTP/2 pseudo-headers are fields of their own.
+const H1_REQUEST_DROP = new Set([...HOP_BY_HOP, 'host', 'expect']);
+const H2_REQUEST_DROP = new Set([
+  ...H1_REQUEST_DROP,
+  ':method',
+  ':path',
+  ':authority',
+  ':scheme',
+  ':protocol',
+]);
+const UPGRADE_REQUEST_DROP = new Set([...H1_REQUEST_DROP].filter((n) => n !== 'upgrade'));
+const RESPONSE_DROP = new Set([...HOP_BY_HOP, 'te']);
 
-/** Removes hop-by-hop request headers; `te` survives only as "trailers" (what gRPC needs). */
-export function stripRequestHopByHop(h: HeaderMap, keepUpgrade: boolean): void {
-  const conn = h.connection;
-  if (conn !== undefined) {
-    for (const t of String(conn).split(',')) {
-      const name = t.trim().toLowerCase();
-      if (name !== '' && !(keepUpgrade && name === 'upgrade') && name !== 'te') delete h[name];
-    }
+export type RequestCodec = 'h1' | 'h2' | 'upgrade';
+
+/** The names a `connection` header nominates as hop-by-hop (lowercase, none empty). */
+function connectionTokens(conn: string | string[]): string[] {
+  const text = String(conn);
+  // The usual values name no header beyond the fixed hop-by-hop ones.
+  if (text === 'keep-alive' || text === 'close') return text === 'close' ? ['close'] : [];
+  const out: string[] = [];
+  for (const t of text.split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name !== '') out.push(name);
   }
-  for (const name of HOP_BY_HOP)
-    if (h[name] !== undefined && !(keepUpgrade && name === 'upgrade')) delete h[name];
-  const te = h.te;
-  if (te !== undefined && String(te).toLowerCase() !== 'trailers') delete h.te;
-  // undici refuses `expect`; node's server has already answered 100-continue.
-  if (h.expect !== undefined) delete h.expect;
+  return out;
 }
 
-export function stripResponseHopByHop(h: HeaderMap): void {
+/**
+ * The request headers that go upstream: a copy of `h` without hop-by-hop headers,
+ * `host`, `expect` and (HTTP/2) the pseudo-headers; `te` survives only as
+ * "trailers" (what gRPC needs); an Upgrade request keeps `upgrade`. Copied rather
+ * than deleted in place: `delete` turns V8 objects into slow dictionaries, and
+ * the map is read and extended again on every hop.
+ */
+export function upstreamRequestHeaders(h: HeaderMap, codec: RequestCodec): HeaderMap {
+  const drop =
+    codec === 'h1' ? H1_REQUEST_DROP : codec === 'h2' ? H2_REQUEST_DROP : UPGRADE_REQUEST_DROP;
   const conn = h.connection;
+  let tokens: string[] | null = null;
   if (conn !== undefined) {
-    for (const t of String(conn).split(',')) {
-      const name = t.trim().toLowerCase();
-      if (name !== '') delete h[name];
-    }
+    tokens = connectionTokens(conn).filter(
+      (n) => n !== 'te' && !(codec === 'upgrade' && n === 'upgrade'),
+    );
+    if (tokens.length === 0) tokens = null;
   }
-  for (const name of HOP_BY_HOP) if (h[name] !== undefined) delete h[name];
-  if (h.te !== undefined) delete h.te;
+  const out: HeaderMap = {};
+  for (const k in h) {
+    if (drop.has(k) || (tokens !== null && tokens.includes(k))) continue;
+    const v = h[k];
+    if (k === 'te' && v !== undefined && String(v).toLowerCase() !== 'trailers') continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * The response headers without hop-by-hop ones (and `te`): `h` itself when it has
+ * none (no copy), else a copy without them, for the same reason as above.
+ */
+export function stripResponseHopByHop(h: HeaderMap): HeaderMap {
+  const conn = h.connection;
+  let tokens: string[] | null = null;
+  if (conn === undefined) {
+    let clean = true;
+    for (const k in h) {
+      if (RESPONSE_DROP.has(k)) {
+        clean = false;
+        break;
+      }
+    }
+    if (clean) return h;
+  } else {
+    tokens = connectionTokens(conn);
+    if (tokens.length === 0) tokens = null;
+  }
+  const out: HeaderMap = {};
+  for (const k in h) {
+    if (RESPONSE_DROP.has(k) || (tokens !== null && tokens.includes(k))) continue;
+    out[k] = h[k];
+  }
+  return out;
 }
 
 /**

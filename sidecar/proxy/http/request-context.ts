@@ -185,7 +185,7 @@ export class RequestContext implements RequestView, HttpFilterContext {
     endStream: boolean,
     trailers: boolean,
   ): void {
-    stripResponseHopByHop(headers);
+    headers = stripResponseHopByHop(headers);
     // First, so encoder filters and the route's mutations see (and may still
     // change) the headers the metadata exchange adds or takes out.
     this.runtime.telemetry?.onResponseHeaders(this.record, headers);

@@ -35,7 +35,8 @@ export class RouterFlow implements UpstreamHandler {
   private readonly req: UpstreamRequest;
   private readonly http2: boolean;
   private readonly lbCtx: LbContext;
-  private readonly tried: Host[] = [];
+  /** Hosts already tried, kept only when a retry policy may avoid them (no array per request otherwise). */
+  private tried: Host[] | null = null;
   private host: Host | null = null;
   private stream: UpstreamStream | null = null;
   private ticket: PendingTicket | null = null;
@@ -117,13 +118,14 @@ export class RouterFlow implements UpstreamHandler {
       const d = this.ctx.conn.destination;
       return c.originalDestinationHost(d.address, d.port);
     }
-    const avoid = this.retry?.previousHosts === true && this.tried.length > 0;
+    const tried = this.tried;
+    const avoid = this.retry?.previousHosts === true && tried !== null && tried.length > 0;
     const maxTries = avoid ? Math.max(1, this.retry!.hostSelectionMaxAttempts) + 1 : 1;
     this.lbCtx.rejected = 0;
     let h: Host | undefined;
     for (let i = 0; i < maxTries; i++) {
       h = c.choose(this.lbCtx);
-      if (h === undefined || !avoid || !this.tried.includes(h)) break;
+      if (h === undefined || !avoid || !tried!.includes(h)) break;
       this.lbCtx.rejected++;
     }
     return h;
@@ -163,7 +165,7 @@ export class RouterFlow implements UpstreamHandler {
     }
     const ctx = this.ctx;
     this.host = host;
-    this.tried.push(host);
+    if (this.retry?.previousHosts === true) (this.tried ??= []).push(host);
     host.activeRequests++;
     host.rqTotal++;
     const rec = ctx.record;
