@@ -5,7 +5,16 @@
 import type { SecureContextOptions, SecureVersion } from 'node:tls';
 import { rootCertificates } from 'node:tls';
 import type { Issues } from '../config/issues.ts';
-import { asArray, asObj, asString, isObj, wrappedBool, type Obj } from '../config/values.ts';
+import {
+  asArray,
+  asObj,
+  asString,
+  durationMs,
+  isObj,
+  wrappedBool,
+  wrappedNumber,
+  type Obj,
+} from '../config/values.ts';
 import {
   compileCertificate,
   compileValidation,
@@ -38,6 +47,10 @@ export interface DownstreamTlsSpec {
   common: CommonTlsSpec;
   requireClientCertificate: boolean;
   requireSni: boolean;
+  /** Session tickets are issued (false: disable_stateless_session_resumption). */
+  sessionTickets: boolean;
+  /** session_timeout in whole seconds: the lifetime of a session (ticket). */
+  sessionTimeoutS: number;
 }
 
 export interface UpstreamTlsSpec {
@@ -46,6 +59,8 @@ export interface UpstreamTlsSpec {
   sni: string;
   /** The config as received: two transports with the same key behave the same. */
   key: string;
+  /** max_session_keys: 0 disables session resumption. */
+  maxSessionKeys: number;
 }
 
 export interface Resolved {
@@ -60,6 +75,15 @@ const VERSIONS: Record<string, SecureVersion | undefined> = {
   TLSv1_2: 'TLSv1.2',
   TLSv1_3: 'TLSv1.3',
 };
+
+/**
+ * Envoy's session lifetime when session_timeout is unset: BoringSSL's default
+ * (SSL_DEFAULT_SESSION_TIMEOUT, 2 hours); node's own default would be 5 minutes.
+ */
+const DEFAULT_SESSION_TIMEOUT_S = 7200;
+
+/** TlsParameters.ecdh_curves when unset (non-FIPS builds). */
+const ENVOY_DEFAULT_CURVES = 'X25519:P-256';
 
 /** TLS 1.3 suites are not configurable in BoringSSL; node drops 1.3 unless its suites are listed. */
 const TLS13_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
@@ -147,6 +171,9 @@ export function compileCommon(v: unknown, issues: Issues): CommonTlsSpec {
 }
 
 export function compileDownstreamTls(cfg: Obj, issues: Issues): DownstreamTlsSpec {
+  // Envoy's ticket keys are 80 bytes (name, HMAC and AES keys); node takes 48 of another
+  // layout, so configured keys are refused rather than reinterpreted. Without them
+  // Envoy, and the proxy here, issue tickets under keys of their own.
   for (const f of [
     'session_ticket_keys',
     'session_ticket_keys_sds_secret_config',
@@ -154,6 +181,10 @@ export function compileDownstreamTls(cfg: Obj, issues: Issues): DownstreamTlsSpe
   ])
     if (cfg[f] !== undefined && cfg[f] !== 'LENIENT_STAPLING')
       issues.add(`${f} is not supported`, f);
+  // disable_stateful_session_resumption needs nothing: node keeps no server-side
+  // session cache unless asked to ('newSession'/'resumeSession' handlers), so only
+  // tickets ever resume a session here.
+  const timeoutMs = durationMs(cfg.session_timeout, issues, 'session_timeout');
   const common = compileCommon(cfg.common_tls_context, issues.at('common_tls_context'));
   if (common.certs.length === 0)
     issues.add('a server TLS context needs a certificate', 'common_tls_context');
@@ -163,7 +194,14 @@ export function compileDownstreamTls(cfg: Obj, issues: Issues): DownstreamTlsSpe
       'require_client_certificate needs a validation context to check the certificate with',
       'require_client_certificate',
     );
-  return { common, requireClientCertificate, requireSni: wrappedBool(cfg.require_sni, false) };
+  return {
+    common,
+    requireClientCertificate,
+    requireSni: wrappedBool(cfg.require_sni, false),
+    sessionTickets: cfg.disable_stateless_session_resumption !== true,
+    sessionTimeoutS:
+      timeoutMs === undefined ? DEFAULT_SESSION_TIMEOUT_S : Math.floor(timeoutMs / 1000),
+  };
 }
 
 export function compileUpstreamTls(cfg: Obj, issues: Issues): UpstreamTlsSpec {
@@ -173,6 +211,7 @@ export function compileUpstreamTls(cfg: Obj, issues: Issues): UpstreamTlsSpec {
     common: compileCommon(cfg.common_tls_context, issues.at('common_tls_context')),
     sni: asString(cfg.sni) ?? '',
     key: JSON.stringify(cfg),
+    maxSessionKeys: wrappedNumber(cfg.max_session_keys) ?? 1,
   };
 }
 
@@ -237,7 +276,9 @@ export function secureContextOptions(
     o.ca = cas;
   }
   if (spec.ciphers) o.ciphers = spec.ciphers;
-  if (spec.ecdhCurve) o.ecdhCurve = spec.ecdhCurve;
+  // Envoy's default groups. node's ('auto', OpenSSL 3.5) put the X25519MLKEM768
+  // hybrid first, whose key share costs more than the rest of a resumed handshake.
+  o.ecdhCurve = spec.ecdhCurve ?? ENVOY_DEFAULT_CURVES;
   if (spec.sigalgs) o.sigalgs = spec.sigalgs;
   return o;
 }

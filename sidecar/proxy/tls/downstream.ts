@@ -8,7 +8,15 @@
 // Client certificates are requested with rejectUnauthorized off and checked here
 // (chain, SANs, pins), so a refusal is a clear reason instead of node's silent
 // hang-up (PLATFORM.md "TLS and identity").
-import { X509Certificate } from 'node:crypto';
+//
+// Session tickets are issued (unless disable_stateless_session_resumption) under the
+// proxy's ticket key (ticket-keys.ts), and the session id context names what a
+// session's checks depended on: the certificate presented, the trust anchors and
+// whether a client certificate was asked for. OpenSSL resumes a ticket only under
+// the context it was issued in, so a resumed session never crosses to another
+// certificate or trust configuration; the SAN and pin checks run on every
+// connection, resumed or not, on the client certificate the session carries.
+import { X509Certificate, constants as cryptoConstants, createHash } from 'node:crypto';
 import type net from 'node:net';
 import tls from 'node:tls';
 import { TlsError, TlsErrorCode } from './errors.ts';
@@ -17,10 +25,13 @@ import {
   secureContextOptions,
   verifiesChain,
   type DownstreamTlsSpec,
+  type Resolved,
 } from './context-spec.ts';
 import { pinsMatch, type ValidationMaterial } from './material.ts';
+import { peerFacts, type PeerFacts } from './peer-certificate.ts';
 import { certificateSans, firstUriSan, sansMatch } from './san-match.ts';
 import type { SecretStore } from './secret-store.ts';
+import { ticketKeys } from './ticket-keys.ts';
 
 /** What the connection learnt in its handshake, for the request record and the access log. */
 export interface DownstreamTlsInfo {
@@ -45,6 +56,10 @@ interface Built {
   server: tls.Server;
   validation: ValidationMaterial | undefined;
   localPrincipal: string;
+  /** The SecretStore version it was built from. */
+  version: number;
+  /** The ticket key generation the server holds. */
+  tickets: number;
 }
 
 /** How long a client has to finish its handshake (Envoy: transport_socket_connect_timeout). */
@@ -75,7 +90,6 @@ export class DownstreamTls {
   readonly spec: DownstreamTlsSpec;
   readonly #store: SecretStore;
   #built: Built | undefined;
-  #version = -1;
   readonly #pending = new WeakMap<net.Socket, Pending>();
 
   constructor(spec: DownstreamTlsSpec, store: SecretStore) {
@@ -93,22 +107,36 @@ export class DownstreamTls {
       fail(e as TlsError);
       return;
     }
+    if (this.spec.sessionTickets) {
+      const k = ticketKeys(this.#store);
+      if (built.tickets !== k.generation) {
+        built.server.setTicketKeys(k.keys);
+        built.tickets = k.generation;
+      }
+    }
     this.#pending.set(raw, { done, fail });
     built.server.emit('connection', raw);
   }
 
   #current(): Built {
-    if (this.#built && this.#version === this.#store.version) return this.#built;
+    if (this.#built && this.#built.version === this.#store.version) return this.#built;
     const r = resolveCommon(this.spec.common, this.#store);
     if ('missing' in r)
       throw new TlsError(TlsErrorCode.SecretMissing, `secret ${r.missing} has not been received`);
     const { resolved } = r;
     const alpn = this.spec.common.alpn;
+    const requestCert = this.spec.requireClientCertificate || resolved.validation !== undefined;
+    const keys = ticketKeys(this.#store);
     const server = tls.createServer({
       ...secureContextOptions(this.spec.common, resolved, 'server'),
-      requestCert: this.spec.requireClientCertificate || resolved.validation !== undefined,
+      requestCert,
       rejectUnauthorized: false,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      sessionIdContext: sessionIdContext(resolved, requestCert),
+      sessionTimeout: this.spec.sessionTimeoutS,
+      ...(this.spec.sessionTickets
+        ? { ticketKeys: keys.keys }
+        : { secureOptions: cryptoConstants.SSL_OP_NO_TICKET }),
       ...(alpn.length > 0
         ? { ALPNCallback: ({ protocols }: { protocols: string[] }) => pickAlpn(alpn, protocols) }
         : {}),
@@ -117,13 +145,14 @@ export class DownstreamTls {
       server,
       validation: resolved.validation,
       localPrincipal: firstUriSan(certificateSans(new X509Certificate(resolved.certs[0]!.chain))),
+      version: this.#store.version,
+      tickets: keys.generation,
     };
     server.on('secureConnection', (t: tls.TLSSocket) => this.#secured(built, t));
     server.on('tlsClientError', (err: Error, t: tls.TLSSocket) => {
       this.#fail(t, new TlsError(TlsErrorCode.Handshake, err.message, { cause: err }));
     });
     this.#built = built;
-    this.#version = this.#store.version;
     return built;
   }
 
@@ -137,28 +166,34 @@ export class DownstreamTls {
   }
 
   #secured(built: Built, t: tls.TLSSocket): void {
-    const refusal = this.#check(built.validation, t);
+    // Read once: node builds a new certificate object per call. On a resumed session
+    // it is the certificate the session was made with.
+    const raw = t.getPeerX509Certificate()?.raw;
+    const peer = raw ? peerFacts(raw) : undefined;
+    const refusal = this.#check(built.validation, t, peer);
     if (refusal) return this.#fail(t, refusal);
-    const raw = wrappedSocket(t);
-    const p = raw ? this.#pending.get(raw) : undefined;
-    if (!raw || !p) {
+    const socket = wrappedSocket(t);
+    const p = socket ? this.#pending.get(socket) : undefined;
+    if (!socket || !p) {
       t.destroy();
       return;
     }
-    this.#pending.delete(raw);
-    const peer = t.getPeerX509Certificate();
+    this.#pending.delete(socket);
     p.done(t, {
-      peerPrincipal: firstUriSan(certificateSans(peer)),
+      peerPrincipal: peer?.principal ?? '',
       localPrincipal: built.localPrincipal,
       serverName: typeof t.servername === 'string' ? t.servername : '',
       alpn: t.alpnProtocol || '',
     });
   }
 
-  #check(v: ValidationMaterial | undefined, t: tls.TLSSocket): TlsError | undefined {
+  #check(
+    v: ValidationMaterial | undefined,
+    t: tls.TLSSocket,
+    peer: PeerFacts | undefined,
+  ): TlsError | undefined {
     if (this.spec.requireSni && !t.servername)
       return new TlsError(TlsErrorCode.Handshake, 'the client sent no SNI and require_sni is set');
-    const peer = t.getPeerX509Certificate();
     if (!peer) {
       return this.spec.requireClientCertificate
         ? new TlsError(TlsErrorCode.NoClientCertificate, 'the client sent no certificate')
@@ -170,17 +205,36 @@ export class DownstreamTls {
         TlsErrorCode.Handshake,
         `client certificate not trusted: ${String(t.authorizationError)}`,
       );
-    const sans = certificateSans(peer);
+    // A resumed session carries the verdict of its full handshake; a certificate that
+    // has expired since would fail a full one.
+    if (verifiesChain(v) && t.isSessionReused() && peer.notAfterMs <= Date.now())
+      return new TlsError(TlsErrorCode.Handshake, 'client certificate has expired');
+    const sans = peer.sans;
     if (!sansMatch(sans, v.sanMatchers))
       return new TlsError(
         TlsErrorCode.PeerIdentity,
         `client certificate SANs ${sans.map((s) => s.value).join(',') || '(none)'} match no subject_alt_names matcher`,
       );
-    if (!pinsMatch(v, peer))
+    if (!pinsMatch(v, peer.cert))
       return new TlsError(
         TlsErrorCode.PeerIdentity,
         'client certificate matches no pinned SPKI or hash',
       );
     return undefined;
   }
+}
+
+/**
+ * OpenSSL's session id context (at most 32 bytes): a digest of what a session's
+ * chain verification and certificate choice depended on. Sessions made under one
+ * value do not resume under another, whatever ticket key they were sealed with.
+ */
+function sessionIdContext(r: Resolved, requestCert: boolean): string {
+  const h = createHash('sha256');
+  for (const c of r.certs) h.update(c.chain).update('\0');
+  const v = r.validation;
+  h.update(`ca:${v?.trustedCa ? createHash('sha256').update(v.trustedCa).digest('hex') : ''}\0`);
+  h.update(`system:${v?.systemRoots === true}\0untrusted:${v?.acceptUntrusted === true}\0`);
+  h.update(`request:${requestCert}`);
+  return h.digest('hex').slice(0, 32);
 }

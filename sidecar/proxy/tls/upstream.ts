@@ -3,8 +3,10 @@
 // chain checked against the trust anchors and its SANs against the matchers; for
 // Istio's ISTIO_MUTUAL that is the SPIFFE identity of the destination workloads).
 // The secure context is rebuilt when a new secret set arrives: new connections use
-// the new certificate, pooled ones keep theirs.
-import { X509Certificate } from 'node:crypto';
+// the new certificate, pooled ones keep theirs. Sessions are resumed when the
+// context allows it (session-cache.ts); a resumed connection passes the same
+// identity checks as a full one.
+import { X509Certificate, createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { TlsError, TlsErrorCode } from './errors.ts';
@@ -16,8 +18,10 @@ import {
   type UpstreamTlsSpec,
 } from './context-spec.ts';
 import { pinsMatch, type ValidationMaterial } from './material.ts';
+import { peerFacts, type PeerFacts } from './peer-certificate.ts';
 import { certificateSans, firstUriSan, sansMatch } from './san-match.ts';
 import type { SecretStore } from './secret-store.ts';
+import { clientSessions, type CachedSession, type ClientSessionCache } from './session-cache.ts';
 import { isPipeAddress } from '../upstream/endpoints.ts';
 
 export interface UpstreamConnectOptions {
@@ -44,17 +48,29 @@ interface Built {
   context: tls.SecureContext;
   validation: ValidationMaterial | undefined;
   localPrincipal: string;
+  /** The SecretStore version it was built from. */
+  version: number;
+}
+
+/** The outcome of the identity checks on a server certificate. */
+interface Verdict {
+  problem: TlsError | undefined;
+  peer: PeerFacts | undefined;
 }
 
 export class UpstreamTls {
   readonly spec: UpstreamTlsSpec;
   readonly #store: SecretStore;
+  readonly #sessions: ClientSessionCache | undefined;
+  readonly #sessionPrefix: string;
   #built: Built | undefined;
-  #version = -1;
 
   constructor(spec: UpstreamTlsSpec, store: SecretStore) {
     this.spec = spec;
     this.#store = store;
+    this.#sessions = spec.maxSessionKeys > 0 ? clientSessions(store) : undefined;
+    // The config text is long; its digest keeps the per-connection cache key short.
+    this.#sessionPrefix = createHash('sha256').update(spec.key).digest('base64');
   }
 
   /** False when a secret it needs can never arrive (no workload identity): auto mTLS then skips it. */
@@ -73,7 +89,7 @@ export class UpstreamTls {
   }
 
   #current(): Built {
-    if (this.#built && this.#version === this.#store.version) return this.#built;
+    if (this.#built && this.#built.version === this.#store.version) return this.#built;
     const r = resolveCommon(this.spec.common, this.#store);
     if ('missing' in r)
       throw new TlsError(TlsErrorCode.SecretMissing, `secret ${r.missing} has not been received`);
@@ -83,8 +99,8 @@ export class UpstreamTls {
       context: tls.createSecureContext(secureContextOptions(this.spec.common, resolved, 'client')),
       validation: resolved.validation,
       localPrincipal: first ? firstUriSan(certificateSans(new X509Certificate(first.chain))) : '',
+      version: this.#store.version,
     };
-    this.#version = this.#store.version;
     return this.#built;
   }
 
@@ -104,49 +120,98 @@ export class UpstreamTls {
     }
     const v = built.validation;
     const alpn = o.alpn ?? this.spec.common.alpn;
+    // Envoy sends SNI only when configured; node would otherwise send a DNS host name.
+    const servername = o.sni || this.spec.sni || undefined;
+    const sessions = this.#sessions;
+    const sessionKey = sessions
+      ? `${this.#sessionPrefix}\n${servername ?? ''}\n${o.host}|${o.port}`
+      : '';
+    // A session is offered only when what its full handshake verified still passes
+    // this connection's checks; otherwise the handshake is a full one, checked by node.
+    let offered = sessions?.get(sessionKey);
+    if (offered && identityProblem(v, offered.peer, o.sanDns)) offered = undefined;
     const tcp = net.connect(netTarget(o));
+    // node runs checkServerIdentity on full handshakes whose chain verified; the
+    // secureConnect handler below covers resumed sessions and contexts without
+    // trust anchors, so every connection gets exactly one verdict.
+    let verdict: Verdict | undefined;
     const socket = tls.connect({
       socket: tcp,
       host: isPipeAddress(o.host) ? undefined : o.host,
       secureContext: built.context,
-      // Envoy sends SNI only when configured; node would otherwise send a DNS host name.
-      servername: o.sni || this.spec.sni || undefined,
+      servername,
       ALPNProtocols: alpn.length > 0 ? [...alpn] : undefined,
       rejectUnauthorized: verifiesChain(v),
-      checkServerIdentity: (_host, cert) => identityProblem(v, cert.raw, o.sanDns),
+      session: offered?.session,
+      checkServerIdentity: (_host, cert) => {
+        verdict = judge(v, cert.raw ? peerFacts(cert.raw) : undefined, o.sanDns);
+        return verdict.problem;
+      },
     });
     // A refused TCP connect surfaces on the raw socket; the caller listens on the TLS one.
     tcp.once('error', (err) => socket.destroy(err));
+    let verified: PeerFacts | undefined;
+    let early: Buffer | undefined;
+    const keep = (session: Buffer): void => {
+      if (sessions && verified)
+        sessions.set(sessionKey, { session, peer: verified }, built.version);
+    };
+    if (sessions)
+      socket.on('session', (session: Buffer) => {
+        if (verified) keep(session);
+        else early = session;
+      });
     socket.once('secureConnect', () => {
-      const peer = socket.getPeerX509Certificate();
-      // Without trust anchors node skips checkServerIdentity; the SANs are still Envoy's rule.
-      if (!verifiesChain(v)) {
-        const problem = identityProblem(v, peer?.raw, o.sanDns);
-        if (problem) return socket.destroy(problem);
+      if (!verdict) verdict = judge(v, this.#peerOf(socket, offered), o.sanDns);
+      if (verdict.problem) {
+        sessions?.delete(sessionKey);
+        return socket.destroy(verdict.problem);
       }
-      onPeer?.(firstUriSan(certificateSans(peer)));
+      verified = verdict.peer;
+      if (early) keep(early);
+      early = undefined;
+      onPeer?.(verdict.peer?.principal ?? '');
     });
     return { socket, readyEvent: 'secureConnect' };
   }
+
+  /**
+   * The server's certificate: node's on a full handshake; on a resumed one node has
+   * none to give, and the server is the one whose session was offered (only that
+   * session can have been resumed), so it is what that full handshake verified.
+   */
+  #peerOf(socket: tls.TLSSocket, offered: CachedSession | undefined): PeerFacts | undefined {
+    if (socket.isSessionReused() && offered) return offered.peer;
+    const raw = socket.getPeerX509Certificate()?.raw;
+    return raw ? peerFacts(raw) : undefined;
+  }
+}
+
+/** Whether a server certificate is one this context accepts (auto SAN, SAN matchers, pins). */
+function judge(
+  v: ValidationMaterial | undefined,
+  peer: PeerFacts | undefined,
+  sanDns: string | undefined,
+): Verdict {
+  return { problem: identityProblem(v, peer, sanDns), peer };
 }
 
 function identityProblem(
   v: ValidationMaterial | undefined,
-  der: Buffer | undefined,
+  peer: PeerFacts | undefined,
   sanDns: string | undefined,
 ): TlsError | undefined {
-  const cert = der ? new X509Certificate(der) : undefined;
-  if (sanDns !== undefined && cert?.checkHost(sanDns) === undefined)
+  if (sanDns !== undefined && peer?.cert.checkHost(sanDns) === undefined)
     return new TlsError(TlsErrorCode.PeerIdentity, `server certificate is not for ${sanDns}`);
   if (!v || (v.sanMatchers.length === 0 && v.spki.length === 0 && v.hashes.length === 0))
     return undefined;
-  const sans = certificateSans(cert);
+  const sans = peer?.sans ?? [];
   if (!sansMatch(sans, v.sanMatchers))
     return new TlsError(
       TlsErrorCode.PeerIdentity,
       `server certificate SANs ${sans.map((s) => s.value).join(',') || '(none)'} match no subject_alt_names matcher`,
     );
-  if (!pinsMatch(v, cert))
+  if (!pinsMatch(v, peer?.cert))
     return new TlsError(
       TlsErrorCode.PeerIdentity,
       'server certificate matches no pinned SPKI or hash',

@@ -30,6 +30,8 @@ export interface ClusterSpec {
   edsServiceName: string;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
+  /** max_requests_per_connection: requests (streams) one upstream connection carries; 0 = no limit. */
+  maxRequestsPerConnection: number;
   protocol: UpstreamProtocol;
   lbPolicy: LbPolicy;
   lbOptions: LbOptions;
@@ -100,6 +102,8 @@ export function compileCluster(name: string, c: Obj, issues: Issues): ClusterSpe
     edsServiceName: asString(eds?.service_name) || name,
     connectTimeoutMs: durationMs(c.connect_timeout, issues, 'connect_timeout') ?? 5000,
     idleTimeoutMs: 3_600_000,
+    // The deprecated Cluster field; HttpProtocolOptions' common options override it.
+    maxRequestsPerConnection: wrappedNumber(c.max_requests_per_connection) ?? 0,
     protocol: 'http1',
     lbPolicy: lbPolicy as LbPolicy,
     lbOptions: {
@@ -199,6 +203,8 @@ function compileProtocol(c: Obj, spec: ClusterSpec, issues: Issues): void {
 function applyCommon(ch: Obj, spec: ClusterSpec, issues: Issues): void {
   const idle = durationMs(ch.idle_timeout, issues, 'idle_timeout');
   if (idle !== undefined) spec.idleTimeoutMs = idle === 0 ? 0 : idle;
+  const maxRequests = wrappedNumber(ch.max_requests_per_connection);
+  if (maxRequests !== undefined) spec.maxRequestsPerConnection = maxRequests;
 }
 
 /**

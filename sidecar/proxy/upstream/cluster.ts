@@ -35,6 +35,7 @@ export class Cluster {
     this.poolOptions = {
       connectTimeoutMs: spec.connectTimeoutMs,
       idleTimeoutMs: spec.idleTimeoutMs,
+      maxRequestsPerConnection: spec.maxRequestsPerConnection,
       sourceAddress: spec.sourceAddress,
     };
     this.outlier = spec.outlier

@@ -97,6 +97,7 @@ export class Host {
     return (
       o.connectTimeoutMs === opts.connectTimeoutMs &&
       o.idleTimeoutMs === opts.idleTimeoutMs &&
+      o.maxRequestsPerConnection === opts.maxRequestsPerConnection &&
       o.sourceAddress === opts.sourceAddress &&
       o.transport?.key === opts.transport?.key &&
       o.sni === opts.sni &&

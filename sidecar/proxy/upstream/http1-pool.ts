@@ -45,6 +45,9 @@ export class Http1Pool implements UpstreamPool {
           : { timeout: opts.connectTimeoutMs },
       localAddress: opts.sourceAddress,
       keepAliveTimeout: opts.idleTimeoutMs,
+      // undici sends `connection: close` with a connection's last request and opens
+      // a new one for the next (0 or unset: no limit).
+      maxRequestsPerClient: opts.maxRequestsPerConnection || undefined,
       pipelining: 1,
       // The router owns request timeouts (route timeout, per-try timeout).
       headersTimeout: 0,
@@ -100,6 +103,8 @@ function tlsConnector(address: string, port: number, opts: PoolOptions): Pool.Op
     }, opts.connectTimeoutMs);
     socket.once(readyEvent, () => {
       clearTimeout(timer);
+      // Refused after the handshake (server identity): the 'error' that follows reports it.
+      if (socket.destroyed) return;
       const c = cb;
       cb = null;
       c?.(null, socket);

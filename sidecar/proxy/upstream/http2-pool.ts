@@ -21,6 +21,11 @@ const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http
 interface SessionEntry {
   session: http2.ClientHttp2Session;
   connected: boolean;
+  /** Streams opened on it and still open, for max_requests_per_connection. */
+  streams: number;
+  open: number;
+  /** Took its last stream: no new ones, closes when the open ones finish. */
+  retired: boolean;
 }
 
 export class Http2Pool implements UpstreamPool {
@@ -70,7 +75,13 @@ export class Http2Pool implements UpstreamPool {
               createConnection: () => net.connect({ host, port, localAddress: opts.sourceAddress }),
             })
           : http2.connect(this.origin);
-    const entry: SessionEntry = { session, connected: false };
+    const entry: SessionEntry = {
+      session,
+      connected: false,
+      streams: 0,
+      open: 0,
+      retired: false,
+    };
     const timer = setTimeout(() => {
       session.destroy(
         new ProxyError(ProxyErrorCode.UpstreamConnect, `connect timeout to ${this.origin}`),
@@ -119,7 +130,25 @@ export class Http2Pool implements UpstreamPool {
       queueMicrotask(() => handler.onError('reset', err as Error));
       return { pause() {}, resume() {}, abort() {} };
     }
+    const limit = this.opts.maxRequestsPerConnection ?? 0;
+    if (limit > 0) this.count(entry, stream, limit);
     return new H2Attempt(stream, entry, handler, req);
+  }
+
+  /**
+   * max_requests_per_connection: once a session has carried its share of streams
+   * the next request opens a new one, and this one closes (GOAWAY) when its last
+   * stream ends. Closing earlier would fail the stream just requested: node only
+   * registers it on the next tick, and closes a session it sees without streams.
+   */
+  private count(entry: SessionEntry, stream: http2.ClientHttp2Stream, limit: number): void {
+    entry.open++;
+    stream.once('close', () => {
+      if (--entry.open === 0 && entry.retired) entry.session.close();
+    });
+    if (++entry.streams < limit) return;
+    entry.retired = true;
+    if (this.current === entry) this.current = null;
   }
 
   close(): void {

@@ -54,6 +54,11 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   /** HTTP/2 max concurrent streams / HTTP/1.1 max idle keep-alive time. */
   idleTimeoutMs: number;
+  /**
+   * max_requests_per_connection: after this many requests (HTTP/2 streams) a
+   * connection takes no more and closes once they finish; 0 or unset = no limit.
+   */
+  maxRequestsPerConnection?: number;
   /** upstream_bind_config.source_address: the local IP connections leave from (Istio's 127.0.0.6). */
   sourceAddress?: string;
   /** TLS to this host (transport_socket / transport_socket_matches); undefined: plaintext. */

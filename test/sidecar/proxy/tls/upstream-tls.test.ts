@@ -3,9 +3,10 @@
 // plaintext per endpoint with Istio's tlsMode transport_socket_matches, speaks
 // HTTP/2 over TLS, and refuses a server whose identity is not the expected one.
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ProxyDataPlane } from '../../../../sidecar/proxy/data-plane.ts';
 import type { RequestRecord } from '../../../../sidecar/proxy/record.ts';
+import { clientSessions } from '../../../../sidecar/proxy/tls/session-cache.ts';
 import type { EnvoyResource } from '../../../../sidecar/types.ts';
 import { httpBackend, send, type Backend } from '../support/backends.ts';
 import {
@@ -249,20 +250,40 @@ describe('upstream TLS from one data path to another', () => {
     expect(serverRecords.at(-1)).toMatchObject({ protocol: 'HTTP/2', peerPrincipal: CLIENT_ID });
   });
 
-  it('TCP proxying over mTLS', async () => {
-    const reply = await new Promise<string>((resolve, reject) => {
-      const s = net.connect(clientPort('mesh-tcp'), '127.0.0.1', () => s.write('hello'));
+  const tcpEcho = (text: string): Promise<string> =>
+    new Promise<string>((resolve, reject) => {
+      const s = net.connect(clientPort('mesh-tcp'), '127.0.0.1', () => s.write(text));
       s.once('data', (d: Buffer) => {
         resolve(d.toString());
         s.destroy();
       });
       s.on('error', reject);
     });
+
+  it('TCP proxying over mTLS', async () => {
+    const reply = await tcpEcho('hello');
     expect(reply).toBe('echo:hello');
     await new Promise((r) => setTimeout(r, 50));
     expect(serverRecords.some((r) => r.protocol === 'TCP' && r.peerPrincipal === CLIENT_ID)).toBe(
       true,
     );
+  });
+
+  it('later TCP connections resume the TLS session, and both sides still record both identities', async () => {
+    const tcp = (rs: RequestRecord[]) => rs.filter((r) => r.protocol === 'TCP');
+    serverRecords.length = clientRecords.length = 0;
+    await tcpEcho('first');
+    await vi.waitFor(() => expect(tcp(serverRecords).length + tcp(clientRecords).length).toBe(2));
+    // The client proxy now holds a session for the server's TCP chain.
+    expect(clientSessions(clientDp.secrets).size).toBeGreaterThan(0);
+    serverRecords.length = clientRecords.length = 0;
+    for (const text of ['a', 'b', 'c']) expect(await tcpEcho(text)).toBe(`echo:${text}`);
+    await vi.waitFor(() => expect(tcp(serverRecords).length + tcp(clientRecords).length).toBe(6));
+    for (const r of tcp(serverRecords))
+      expect(r).toMatchObject({ peerPrincipal: CLIENT_ID, localPrincipal: SERVER_ID });
+    expect(tcp(clientRecords)).toHaveLength(3);
+    for (const r of tcp(clientRecords))
+      expect(r).toMatchObject({ peerPrincipal: SERVER_ID, localPrincipal: CLIENT_ID });
   });
 
   it('a proxy without a workload identity (no CA) runs plaintext: auto mTLS falls back to tlsMode-disabled', async () => {
