@@ -21,6 +21,7 @@ import {
   fileRootSecret,
   sdsSecretConfig,
 } from './sds.ts';
+import { METADATA_EXCHANGE_FILTER } from '../listener/filters.ts';
 
 export interface TlsTarget {
   /** `outbound_.9080_.v1_.reviews.default.svc.cluster.local`: Istio's mTLS SNI for the cluster. */
@@ -33,6 +34,7 @@ export interface TlsTarget {
 
 /** The endpoint metadata Istio's tlsMode-istio match compares (envoy.transport_socket_match). */
 const ISTIO_TLS_MODE_MATCH = { tlsMode: 'istio' };
+
 const RAW_BUFFER_SOCKET = {
   name: 'envoy.transport_sockets.raw_buffer',
   typed_config: {
@@ -109,6 +111,9 @@ function istioMutual(
   target: TlsTarget,
 ): Record<string, unknown> {
   const sans = tls.subjectAltNames?.length ? tls.subjectAltNames : target.identities;
+  // Istio's TCPClusterMx: with ALPN istio-peer-exchange negotiated, the client side of
+  // the metadata exchange names the peer workload of TCP connections.
+  draft.cluster.filters = [METADATA_EXCHANGE_FILTER];
   return {
     common_tls_context: {
       tls_params: TLS_PARAMS,

@@ -8,7 +8,12 @@
 import { INBOUND_CAPTURE_PORT, INBOUND_PASSTHROUGH_CLUSTER } from '../common/names.ts';
 import type { BuildContext } from '../cluster/context.ts';
 import { securityNetworkFilters } from '../security/network-filters.ts';
-import { HTTP_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
+import {
+  HTTP_INSPECTOR_FILTER,
+  METADATA_EXCHANGE_FILTER,
+  hcmFilter,
+  tcpProxyFilter,
+} from './filters.ts';
 import { inboundRouteConfig } from './inbound-route.ts';
 
 /**
@@ -20,7 +25,11 @@ import { inboundRouteConfig } from './inbound-route.ts';
  */
 export function inboundPassthroughChains(ctx: BuildContext): Record<string, unknown>[] {
   const cluster = INBOUND_PASSTHROUGH_CLUSTER;
-  const tcpFilters = () => [...securityNetworkFilters(ctx), tcpProxyFilter(cluster, { cluster })];
+  const tcpFilters = () => [
+    METADATA_EXCHANGE_FILTER,
+    ...securityNetworkFilters(ctx),
+    tcpProxyFilter(cluster, { cluster }),
+  ];
   return [
     {
       name: 'virtualInbound-catchall-http',

@@ -23,7 +23,13 @@ import { inboundPorts } from '../cluster/inbound.ts';
 import type { InboundPort } from '../cluster/inbound.ts';
 import { outboundPolicy } from '../route/sidecar-routes.ts';
 import { listenerAddress, wildcardAddress } from './address.ts';
-import { ORIGINAL_DST_FILTER, TLS_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
+import {
+  METADATA_EXCHANGE_FILTER,
+  ORIGINAL_DST_FILTER,
+  TLS_INSPECTOR_FILTER,
+  hcmFilter,
+  tcpProxyFilter,
+} from './filters.ts';
 import { inboundChainsForMode, needsTlsInspector } from './inbound-tls.ts';
 import { securityNetworkFilters } from '../security/network-filters.ts';
 import { inboundPassthroughChains, passthroughHttpInspector } from './inbound-passthrough.ts';
@@ -81,7 +87,11 @@ function inboundChain(ctx: BuildContext, inbound: InboundPort): Record<string, u
             security: { ctx, port: inbound.port },
           }),
         ]
-      : [...securityNetworkFilters(ctx), tcpProxyFilter(cluster, { cluster })];
+      : [
+          METADATA_EXCHANGE_FILTER,
+          ...securityNetworkFilters(ctx),
+          tcpProxyFilter(cluster, { cluster }),
+        ];
   return { name, filter_chain_match: { destination_port: { value: inbound.port } }, filters };
 }
 

@@ -60,13 +60,18 @@ describe('capture listeners', () => {
     const byPort = Object.fromEntries(
       (inbound.filter_chains as Chain[])
         .filter((c) => c.filter_chain_match?.destination_port)
-        .map((c) => [c.filter_chain_match!.destination_port!.value, c.filters[0]!.name]),
+        .map((c) => [c.filter_chain_match!.destination_port!.value, c.filters.at(-1)!.name]),
     );
     expect(byPort).toEqual({
       15006: 'envoy.filters.network.tcp_proxy',
       17070: 'envoy.filters.network.http_connection_manager',
       19000: 'envoy.filters.network.tcp_proxy',
     });
+    // A TCP port's chain opens with Istio's metadata exchange (peer workload of TCP connections).
+    const tcp = (inbound.filter_chains as Chain[]).find(
+      (c) => c.filter_chain_match?.destination_port?.value === 19000,
+    )!;
+    expect(tcp.filters[0]!.name).toBe('istio.metadata_exchange');
   });
 
   it('sends plaintext HTTP to undeclared ports through an HCM to InboundPassthroughCluster, as Istio', () => {

@@ -102,8 +102,9 @@ describe('network RBAC filters', () => {
 
   it("reaches a sidecar's inbound TCP chains and passthrough, not its outbound ones", () => {
     const chains = tcpChains('db');
+    // Inbound TCP chains open with Istio's metadata exchange, then RBAC.
     const guarded = Object.entries(chains)
-      .filter(([, names]) => names[0] === 'rbac')
+      .filter(([, names]) => names[0] === 'istio.metadata_exchange' && names[1] === 'rbac')
       .map(([k]) => k)
       .sort();
     expect(guarded).toEqual([
@@ -112,7 +113,11 @@ describe('network RBAC filters', () => {
       'virtualInbound/InboundPassthroughFilterChain',
       'virtualInbound/InboundPassthroughFilterChain-plaintext/raw_buffer',
     ]);
-    expect(chains['virtualInbound/0.0.0.0_5432/tls']).toEqual(['rbac', 'tcp_proxy']);
+    expect(chains['virtualInbound/0.0.0.0_5432/tls']).toEqual([
+      'istio.metadata_exchange',
+      'rbac',
+      'tcp_proxy',
+    ]);
     // The capture loop guard and every outbound chain stay as they were.
     expect(chains['virtualInbound/virtualInbound-blackhole']).toEqual(['tcp_proxy']);
     expect(
