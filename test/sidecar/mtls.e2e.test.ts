@@ -41,6 +41,11 @@ const A_IP = '127.0.77.1';
 const B_IP = '127.0.77.2';
 const GW_IP = '127.0.77.3';
 const B_CLUSTER_IP = '10.96.77.11';
+const DB_CLUSTER_IP = '10.96.77.12';
+// Source addresses that tell the capture stand-ins which original destination a
+// connection had: A's app calling db, and B's relay for db's port.
+const A_DB_CLIENT_IP = '127.0.77.5';
+const B_DB_RELAY_IP = '127.0.77.4';
 const GW_HOST = 'gw.example.com';
 const ID = (sa: string) => `spiffe://cluster.local/ns/default/sa/${sa}`;
 
@@ -64,6 +69,9 @@ let gw: MeshProxy;
 let simplePort: number;
 let mutualPort: number;
 let appPort: number;
+let dbApp: net.Server;
+let dbRelay: net.Server;
+let dbPort: number;
 const logs: string[] = [];
 
 async function freePort(host: string): Promise<number> {
@@ -101,7 +109,9 @@ kind: Pod
 metadata: { name: b-1, namespace: default, labels: { app: b, security.istio.io/tlsMode: istio } }
 spec:
   serviceAccountName: b
-  containers: [{ name: b, ports: [{ name: http, containerPort: ${appPort} }] }, { name: istio-proxy }]
+  containers:
+    - { name: b, ports: [{ name: http, containerPort: ${appPort} }, { name: tcp-db, containerPort: ${dbPort} }] }
+    - { name: istio-proxy }
 status: { podIP: ${B_IP}, phase: Running }
 ---
 apiVersion: discovery.k8s.io/v1
@@ -109,6 +119,25 @@ kind: EndpointSlice
 metadata: { name: b-1, namespace: default, labels: { kubernetes.io/service-name: b } }
 addressType: IPv4
 ports: [{ name: http, port: ${appPort}, protocol: TCP }]
+endpoints:
+  - addresses: [${B_IP}]
+    conditions: { ready: true }
+    targetRef: { kind: Pod, namespace: default, name: b-1 }
+---
+# A TCP service on the same workload: its connections carry Istio's metadata exchange.
+apiVersion: v1
+kind: Service
+metadata: { name: db, namespace: default, labels: { app: b } }
+spec:
+  clusterIP: ${DB_CLUSTER_IP}
+  selector: { app: b }
+  ports: [{ name: tcp-db, port: 5432, targetPort: tcp-db }]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: db-1, namespace: default, labels: { kubernetes.io/service-name: db } }
+addressType: IPv4
+ports: [{ name: tcp-db, port: ${dbPort}, protocol: TCP }]
 endpoints:
   - addresses: [${B_IP}]
     conditions: { ready: true }
@@ -279,6 +308,10 @@ beforeAll(async () => {
   meshDir = join(dir, 'mesh');
   app = await httpBackend('b-app');
   appPort = app.port;
+  // db: an echo server on the pod's loopback, as the app b is.
+  dbApp = net.createServer((s) => s.pipe(s));
+  await new Promise<void>((r) => dbApp.listen(0, '127.0.0.1', r));
+  dbPort = (dbApp.address() as AddressInfo).port;
   simplePort = await freePort(GW_IP);
   mutualPort = await freePort(GW_IP);
   gwCa = await testCa();
@@ -323,6 +356,19 @@ beforeAll(async () => {
     up.on('error', kill);
   });
   await new Promise<void>((r) => relay.listen(appPort, B_IP, r));
+  dbRelay = net.createServer({ allowHalfOpen: true }, (down) => {
+    const up = net.connect({
+      host: B_IP,
+      port: 15006,
+      localAddress: B_DB_RELAY_IP,
+      allowHalfOpen: true,
+    });
+    down.pipe(up).pipe(down);
+    const kill = () => (down.destroy(), up.destroy());
+    down.on('error', kill);
+    up.on('error', kill);
+  });
+  await new Promise<void>((r) => dbRelay.listen(dbPort, B_IP, r));
 
   b = await startMeshProxy(
     {
@@ -337,7 +383,9 @@ beforeAll(async () => {
     {
       bindIp: B_IP,
       originalDestination: (s) =>
-        s.localPort === 15006 ? { address: B_IP, port: appPort } : undefined,
+        s.localPort !== 15006
+          ? undefined
+          : { address: B_IP, port: s.remoteAddress === B_DB_RELAY_IP ? dbPort : appPort },
     },
     3,
   );
@@ -366,10 +414,27 @@ beforeAll(async () => {
     {
       bindIp: A_IP,
       originalDestination: (s) =>
-        s.localPort === 15001 ? { address: B_CLUSTER_IP, port: 80 } : undefined,
+        s.localPort !== 15001
+          ? undefined
+          : s.remoteAddress === A_DB_CLIENT_IP
+            ? { address: DB_CLUSTER_IP, port: 5432 }
+            : { address: B_CLUSTER_IP, port: 80 },
     },
     3,
   );
+  // A's telemetry too: the client side of the TCP metadata exchange sends A's metadata.
+  a.wired = await attachTelemetry({
+    dataPlane: a.dataPlane,
+    agent: a.agent,
+    config: telemetryConfigFromFlags({ 'stats-port': '0' }, {}),
+    startedAt: new Date(),
+    statsHost: '127.0.0.1',
+  });
+  const aTelemetryHook = a.wired.telemetry.onRequestComplete;
+  a.dataPlane.onRequestComplete = (r) => {
+    a.records.push(r);
+    aTelemetryHook(r);
+  };
   gw = await startMeshProxy(
     {
       role: 'router',
@@ -388,6 +453,8 @@ afterAll(async () => {
   await Promise.allSettled([stopMeshProxy(a), stopMeshProxy(b), stopMeshProxy(gw)]);
   await pilot?.stop().catch(() => {});
   relay?.close();
+  dbRelay?.close();
+  dbApp?.close();
   await app?.close();
   gwCa?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -416,6 +483,37 @@ describe('mesh mTLS end to end', () => {
     );
     expect(series?.labels).toMatchObject({
       connection_security_policy: 'mutual_tls',
+      destination_principal: ID('b'),
+    });
+  });
+
+  it('TCP over mTLS exchanges peer metadata: both sides\u2019 TCP metrics name the other workload', async () => {
+    const echo = async (): Promise<string> => {
+      const socket = net.connect({ host: A_IP, port: 15001, localAddress: A_DB_CLIENT_IP });
+      socket.end('select 1');
+      const chunks: Buffer[] = [];
+      for await (const chunk of socket) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString();
+    };
+    await until(async () => (await echo()) === 'select 1', 'A to reach db over TCP');
+    const opened = async (proxy: MeshProxy, reporter: string) =>
+      (await scrape(`http://127.0.0.1:${proxy.wired!.stats.port}/stats/prometheus`)).find(
+        (x) =>
+          x.name === 'istio_tcp_connections_opened_total' &&
+          x.labels.reporter === reporter &&
+          x.labels.destination_service_name === 'db',
+      )?.labels;
+    await until(async () => (await opened(b, 'destination')) !== undefined, 'db metrics at B');
+    // Without the exchange the server only knows the peer's principal, and says unknown.
+    expect(await opened(b, 'destination')).toMatchObject({
+      source_workload: 'a',
+      source_principal: ID('a'),
+      destination_workload: 'b',
+      connection_security_policy: 'mutual_tls',
+    });
+    expect(await opened(a, 'source')).toMatchObject({
+      source_workload: 'a',
+      destination_workload: 'b',
       destination_principal: ID('b'),
     });
   });
