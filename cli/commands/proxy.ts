@@ -116,6 +116,7 @@ export const proxyCommand: Command = {
       // A listener that cannot bind is NACKed (the agent waits for the binds) and
       // logged here; the rest of the update stays applied.
       onListenerError: (line) => console.error(`error\tlistener: ${line}`),
+      onConfigWarning: (line) => console.error(`warn\tconfig: ${line}`),
       originalDestination,
       bindIp: values['bind-ip'] as string | undefined,
       // Without a CA there is no certificate: auto mTLS falls back to plaintext.

@@ -29,6 +29,8 @@ export interface DataPlaneOptions {
   originalDestination?: OriginalDestinationResolver;
   /** Listener bind failures, also returned in ApplyResult.pending for the agent's NACK. */
   onListenerError?: (line: string) => void;
+  /** Config fields accepted but not acted on (`resource: field.path: message`), once each. */
+  onConfigWarning?: (line: string) => void;
   /** Telemetry's side of Istio's TCP metadata exchange (settable later: `peerExchange`). */
   peerExchange?: TcpPeerExchange;
   /** Bind wildcard and loopback listeners on this address instead (runtime.ts bindAddressFor). */
@@ -58,6 +60,7 @@ export class ProxyDataPlane implements DataPlane {
   constructor(options: DataPlaneOptions = {}) {
     this.secrets = new SecretStore({ workloadIdentity: options.workloadIdentity });
     this.clusters = new ClusterManager(this.secrets);
+    this.clusters.onConfigWarning = options.onConfigWarning;
     const self = this;
     this.runtime = {
       clusters: this.clusters,

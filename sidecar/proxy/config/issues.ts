@@ -3,21 +3,36 @@
 
 export class Issues {
   readonly lines: string[];
+  /**
+   * Fields the proxy accepts but does not act on, same line format: reported (the
+   * data plane's onConfigWarning) without rejecting the resource, where a NACK would
+   * take down config Istio sends every proxy for a knob Petrel lacks.
+   */
+  readonly warnings: string[];
   readonly path: string;
 
-  constructor(path = '', lines: string[] = []) {
+  constructor(path = '', lines: string[] = [], warnings: string[] = []) {
     this.path = path;
     this.lines = lines;
+    this.warnings = warnings;
   }
 
   /** A collector whose paths are nested under `segment` (`routes`, then `[2]`). */
   at(segment: string | number): Issues {
-    return new Issues(join(this.path, segment), this.lines);
+    return new Issues(join(this.path, segment), this.lines, this.warnings);
   }
 
   add(message: string, field?: string | number): void {
+    this.lines.push(this.#line(message, field));
+  }
+
+  warn(message: string, field?: string | number): void {
+    this.warnings.push(this.#line(message, field));
+  }
+
+  #line(message: string, field: string | number | undefined): string {
     const path = field === undefined ? this.path : join(this.path, field);
-    this.lines.push(path === '' ? message : `${path}: ${message}`);
+    return path === '' ? message : `${path}: ${message}`;
   }
 
   get count(): number {

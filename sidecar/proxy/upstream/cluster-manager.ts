@@ -40,12 +40,25 @@ export class ClusterManager {
     return () => this.changeListeners.delete(listener);
   }
 
+  /** Fields accepted but ignored: each distinct line once per proxy, not on every push. */
+  onConfigWarning: ((line: string) => void) | undefined;
+  readonly #warned = new Set<string>();
+
+  #report(lines: readonly string[]): void {
+    for (const line of lines) {
+      if (this.#warned.has(line)) continue;
+      if (this.#warned.size < 10_000) this.#warned.add(line);
+      this.onConfigWarning?.(line);
+    }
+  }
+
   names(): string[] {
     return [...this.clusters.keys()];
   }
 
   applyClusters(resources: ReadonlyMap<string, Obj>): string[] {
     const errors: string[] = [];
+    const warnings: string[] = [];
     const specs = new Map<string, ClusterSpec>();
     for (const [name, res] of resources) {
       const issues = new Issues();
@@ -54,8 +67,10 @@ export class ClusterManager {
         issues.add(`name "${declared}" does not match the resource name`, 'name');
       specs.set(name, compileCluster(name, res, issues));
       errors.push(...resourceLines(name, issues.lines));
+      warnings.push(...resourceLines(name, issues.warnings));
     }
     if (errors.length > 0) return errors;
+    this.#report(warnings);
     const next = new Map<string, Cluster>();
     const nextSources = new Map<string, string>();
     const retired: Cluster[] = [];

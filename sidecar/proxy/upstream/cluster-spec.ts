@@ -205,7 +205,19 @@ function applyCommon(ch: Obj, spec: ClusterSpec, issues: Issues): void {
   if (idle !== undefined) spec.idleTimeoutMs = idle === 0 ? 0 : idle;
   const maxRequests = wrappedNumber(ch.max_requests_per_connection);
   if (maxRequests !== undefined) spec.maxRequestsPerConnection = maxRequests;
+  // Pilot sends max_connection_duration for a DestinationRule's tcp.maxConnectionDuration.
+  for (const field of IGNORED_COMMON_OPTIONS)
+    if (ch[field] !== undefined) issues.warn("not supported by Petrel's proxy (ignored)", field);
 }
+
+/** HttpProtocolOptions.common_http_protocol_options fields accepted but not acted on. */
+const IGNORED_COMMON_OPTIONS = [
+  'max_connection_duration',
+  'max_stream_duration',
+  'max_headers_count',
+  'max_response_headers_kb',
+  'headers_with_underscores_action',
+];
 
 /**
  * Istio binds inbound clusters to 127.0.0.6 so the capture rules let the proxy's
