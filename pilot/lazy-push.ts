@@ -6,6 +6,8 @@ import type { ConfigSnapshot } from './config/types.ts';
 import { buildPushContext, type BuildPushContextOptions } from './model/push-context.ts';
 import type { Proxy } from './model/proxy.ts';
 import type { PushContext } from './model/types.ts';
+import { servicesOfEndpointKeys } from './model/service-registry/endpoint-changes.ts';
+import { endpointPushScope, type EndpointPushScope } from './translate/endpoint/push-scope.ts';
 import type { Generator } from './translate/types.ts';
 
 export class LazyPush {
@@ -23,6 +25,27 @@ export class LazyPush {
   get context(): PushContext {
     this.#context ??= buildPushContext(this.#snapshot, this.#options);
     return this.#context;
+  }
+
+  /**
+   * For an endpoint-only push: the ClusterLoadAssignments it changes since
+   * `previous` (the push dispatched before), or undefined when it must be a
+   * full push. A previous push that was never built had no proxy to generate
+   * for: there is nothing to compare with, and a full push is cheap then.
+   */
+  incrementalScope(
+    previous: LazyPush | undefined,
+    configsUpdated: ReadonlySet<string>,
+  ): EndpointPushScope | undefined {
+    const before = previous && previous.#context;
+    if (!previous || !before || previous.#options.mesh !== this.#options.mesh) return undefined;
+    const changed = servicesOfEndpointKeys(
+      configsUpdated,
+      previous.#snapshot,
+      this.#snapshot,
+      before.mesh.clusterDomain,
+    );
+    return changed && endpointPushScope(before, this.context, changed);
   }
 }
 

@@ -16,6 +16,8 @@ import type { XdsLogger } from './xds/types.ts';
 import { LazyPush, lazyGenerators } from './lazy-push.ts';
 import { meshConfig } from './model/mesh-config.ts';
 import { IngressStatusSync, STATUS_INPUT_KINDS } from './model/ingress/status-sync.ts';
+// Only endpoints changed: Istio pushes EDS alone (an incremental push) then.
+import { isEndpointOnlyChange } from './model/service-registry/endpoint-changes.ts';
 
 export interface PilotOptions {
   /** File mode: a directory of YAML files, watched. */
@@ -48,9 +50,6 @@ export interface RunningPilot {
   diagnostics(): string[];
   stop(): Promise<void>;
 }
-
-/** Only endpoint objects changed: Istio pushes EDS alone (an incremental push) then. */
-const ENDPOINT_KINDS = new Set(['EndpointSlice', 'Endpoints']);
 
 const stderrLog: XdsLogger = {
   debug: () => {},
@@ -91,6 +90,18 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
   const buildOptions = { mesh };
 
   await source.start();
+  let ingressStatus: IngressStatusSync | undefined;
+  // Listening before the first snapshot is taken: a change that lands while the
+  // first push runs gets its own push instead of being lost.
+  store.onChange((event: ConfigEvent) => {
+    const endpointsOnly = isEndpointOnlyChange(event);
+    xds.push(new LazyPush(store.snapshot(), buildOptions), {
+      full: !endpointsOnly,
+      configsUpdated: new Set([event.key]),
+      reason: [endpointsOnly ? 'endpoint' : 'config'],
+    });
+    if (STATUS_INPUT_KINDS.has(event.kind)) ingressStatus?.trigger();
+  });
   xds.push(new LazyPush(store.snapshot(), buildOptions), {
     full: true,
     configsUpdated: new Set(),
@@ -99,7 +110,7 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
   await xds.flush();
 
   // As Istio's ingress controller in kube mode: the Ingresses pilot serves carry the gateway's addresses.
-  const ingressStatus = kubeSource
+  ingressStatus = kubeSource
     ? new IngressStatusSync({
         snapshot: () => store.snapshot(),
         mesh,
@@ -108,15 +119,6 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
       })
     : undefined;
   ingressStatus?.trigger();
-
-  store.onChange((event: ConfigEvent) => {
-    xds.push(new LazyPush(store.snapshot(), buildOptions), {
-      full: !ENDPOINT_KINDS.has(event.kind),
-      configsUpdated: new Set([event.key]),
-      reason: [ENDPOINT_KINDS.has(event.kind) ? 'endpoint' : 'config'],
-    });
-    if (STATUS_INPUT_KINDS.has(event.kind)) ingressStatus?.trigger();
-  });
 
   const xdsPort = await xds.listen(`${host}:${options.xdsPort ?? 15010}`);
   let monitoring: MonitoringServer;

@@ -92,6 +92,7 @@ export function table(columns: readonly Column[]): string {
     perRep(c.scenario?.cpu.endpoint, c.scenario?.endpoint),
   );
   add('pilot CPU s: whole run', (c) => secs(c.scenario?.cpu.total));
+  add('pilot VmRSS after the initial sync, MiB', (c) => ms(c.scenario?.rssAfterSyncMiB, 0));
   add(
     'pilot VmRSS at end / VmHWM, MiB',
     (c) => `${ms(c.scenario?.rssMiB, 0)} / ${ms(c.scenario?.hwmMiB, 0)}`,

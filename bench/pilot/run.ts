@@ -19,7 +19,8 @@ import { table } from './report.ts';
 import type { Column } from './report.ts';
 import { runScenario } from './scenario.ts';
 import { measureTranslation } from './translate-time.ts';
-import { shorten, summarise } from '../support/cpu-profile.ts';
+import { shorten, summarise, type Profile } from '../support/cpu-profile.ts';
+import { phaseReport, type PhaseWindow } from './profile-phases.ts';
 
 const USAGE = `usage: node bench/pilot/run.ts [--services N] [--proxies M] [--reps R]
   --services N         services in the generated mesh (default 100)
@@ -127,7 +128,7 @@ async function petrelColumn(title: string, mode: InputMode, revBase: number): Pr
   const cp = await startPetrel(dir, debounce, nodeFlags, phaseTimeoutMs);
   log(`  petrel pilot pid ${cp.pid} serving on ${cp.xdsTarget} after ${cp.startMs.toFixed(0)} ms`);
   const scenario = await runMeasured(cp, dir, shape, refs, revBase);
-  if (profileDir) printProfile(profileDir);
+  if (profileDir) printProfile(profileDir, scenario.phases);
   return { title, translate, scenario };
 }
 
@@ -156,9 +157,10 @@ async function runMeasured(
   }
 }
 
-function printProfile(dir: string): void {
+function printProfile(dir: string, phases: readonly PhaseWindow[]): void {
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.cpuprofile'))) {
-    const s = summarise(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    const profile = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Profile;
+    const s = summarise(profile);
     log(`\nprofile ${join(dir, f)}: ${s.totalMs.toFixed(0)} ms busy`);
     for (const r of s.byStage)
       log(
@@ -174,6 +176,7 @@ function printProfile(dir: string): void {
       log(
         `  ${r.ms.toFixed(0).padStart(8)} ms ${(r.share * 100).toFixed(1).padStart(5)}%  ${shorten(r.name)}`,
       );
+    for (const line of phaseReport(profile, phases)) log(line);
   }
 }
 

@@ -54,10 +54,14 @@ export interface ScenarioResult {
   syncRetries: number;
   fullPush?: PhaseStats;
   endpoint?: PhaseStats;
+  /** When each phase ran, in µs of the monotonic clock V8 CPU profiles use (profile-phases.ts). */
+  phases: { name: string; fromUs: number; toUs: number }[];
   /** CPU seconds per phase. */
   cpu: { start: number; sync?: number; fullPush?: number; endpoint?: number; total: number };
   rssMiB: number;
   hwmMiB: number;
+  /** VmRSS right after the initial sync (the largest burst of responses). */
+  rssAfterSyncMiB?: number;
   clientCpuSeconds: number;
   clientMaxRssMiB: number;
   errors: string[];
@@ -98,6 +102,9 @@ async function repeat(
   return stats;
 }
 
+/** Now on the monotonic clock, µs: the clock of a .cpuprofile's timestamps. */
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
 function cpuDelta(a: ProcSample | undefined, b: ProcSample | undefined): number | undefined {
   return a && b ? b.cpuSeconds - a.cpuSeconds : undefined;
 }
@@ -107,11 +114,18 @@ export async function runScenario(
   o: ScenarioOptions,
 ): Promise<ScenarioResult> {
   const atStart = sampleProcess(cp.pid);
+  let phaseStart = monotonicUs();
+  const endPhase = (name: string) => {
+    const now = monotonicUs();
+    result.phases.push({ name, fromUs: phaseStart, toUs: now });
+    phaseStart = now;
+  };
   const result: ScenarioResult = {
     controlPlane: cp.name,
     proxies: o.proxies,
     syncRetries: 0,
     startMs: cp.startMs,
+    phases: [],
     cpu: { start: atStart?.cpuSeconds ?? Number.NaN, total: Number.NaN },
     rssMiB: Number.NaN,
     hwmMiB: Number.NaN,
@@ -127,6 +141,8 @@ export async function runScenario(
       ),
     );
     const afterSync = sampleProcess(cp.pid);
+    result.rssAfterSyncMiB = afterSync?.rssMiB;
+    endPhase('initial sync');
     result.cpu.sync = cpuDelta(atStart, afterSync);
     result.syncFirstMs = sync.firstMs;
     result.syncRetries = group.progress().retried;
@@ -161,6 +177,7 @@ export async function runScenario(
       'full push',
     );
     const afterPush = sampleProcess(cp.pid);
+    endPhase('full pushes');
     result.cpu.fullPush = cpuDelta(afterSync, afterPush);
     if (result.fullPush.timedOut) return result;
 
@@ -183,6 +200,7 @@ export async function runScenario(
       'endpoint',
     );
     result.cpu.endpoint = cpuDelta(afterPush, sampleProcess(cp.pid));
+    endPhase('endpoint changes');
     return result;
   } finally {
     const end = sampleProcess(cp.pid);

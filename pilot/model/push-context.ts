@@ -19,6 +19,7 @@ import { KINDS } from '../../api/config/kinds.ts';
 import { keyOf } from '../../api/config/object.ts';
 import { meshConfig } from './mesh-config.ts';
 import { resolveShortName } from './hosts.ts';
+import { labelsKey } from './labels.ts';
 import { buildWorkloads, type WorkloadIndex } from './service-registry/workloads.ts';
 import { buildServiceIndex } from './service-registry/build-registry.ts';
 import type { ServiceIndex } from './service-registry/service-index.ts';
@@ -68,6 +69,7 @@ class SnapshotPushContext implements PushContext {
   readonly #peerAuthn: PeerAuthenticationIndex;
   readonly #credentials: CredentialIndex;
   readonly #scopedServices = new Map<string, readonly Service[]>();
+  readonly #proxyServices = new Map<string, readonly { service: Service; endpoint: Endpoint }[]>();
 
   constructor(stored: ConfigSnapshot, options: BuildPushContextOptions) {
     this.mesh = meshConfig(options.mesh);
@@ -196,7 +198,22 @@ class SnapshotPushContext implements PushContext {
   }
 
   servicesOfProxy(proxy: Proxy): readonly { service: Service; endpoint: Endpoint }[] {
-    return servicesOfProxy(proxy, this.#services, this.#workloads);
+    // Asked by a proxy's listener and cluster generation alike on every push:
+    // kept per push, keyed by what servicesOfProxy reads of the proxy.
+    const key = JSON.stringify([
+      proxy.ips,
+      proxy.podName,
+      proxy.namespace,
+      labelsKey(proxy.labels),
+      proxy.serviceAccount,
+      proxy.workloadName,
+    ]);
+    let out = this.#proxyServices.get(key);
+    if (!out) {
+      out = servicesOfProxy(proxy, this.#services, this.#workloads);
+      this.#proxyServices.set(key, out);
+    }
+    return out;
   }
 
   workloadPolicies(proxy: Proxy): WorkloadPolicies {

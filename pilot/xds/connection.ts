@@ -5,44 +5,23 @@ import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { parseProxy } from '../model/proxy.ts';
 import type { Proxy } from '../model/proxy.ts';
-import type { Generator } from '../translate/types.ts';
 import { XdsError, errorMessage } from './errors.ts';
 import { duplicateName, generateResources, sameResources } from './encode.ts';
 import type { EncodedResource } from './encode.ts';
-import type { XdsMetrics } from './metrics.ts';
 import { toXdsNode } from './node.ts';
 import type { WireNode } from './node.ts';
+import { affectedNames } from './scope-names.ts';
 import { Subscription } from './subscription.ts';
+import { connectionStatus } from './sync-status.ts';
+import type { WireResponse } from './wire.ts';
 import { SOTW_COMPLETE_TYPES, metricType, pushOrder } from './type-urls.ts';
-import type { PushSnapshot, ProxySyncStatus, SyncState, XdsLogger } from './types.ts';
-
-/** What a stream needs from the server that owns it. */
-export interface StreamContext<Push extends PushSnapshot> {
-  readonly generators: ReadonlyMap<string, Generator<Push>>;
-  readonly wildcardTypes: ReadonlySet<string>;
-  readonly log: XdsLogger;
-  readonly metrics: XdsMetrics;
-  readonly identifier: string;
-  /** Runs a request's handling in the server's FIFO request queue (see request-queue.ts). */
-  schedule(task: () => void): void;
-  /** The snapshot last dispatched, or undefined before the first push. */
-  currentPush(): Push | undefined;
-  /** Adds the connection once its proxy is known; false when the server is stopping. */
-  register(conn: Connection<Push>): boolean;
-  unregister(conn: Connection<Push>): void;
-}
-
-/** google.rpc.Status as proto-loader decodes it. */
-export interface WireStatus {
-  code?: number;
-  message?: string;
-}
-
-export type AdsCall = grpc.ServerDuplexStream<unknown, unknown>;
+import type { AdsCall, Reply, StreamContext, WireStatus } from './stream-types.ts';
+import type { IncrementalScope, PushSnapshot, ProxySyncStatus } from './types.ts';
 
 let connectionSeq = 0;
 
-const STATE_RANK: Record<SyncState, number> = { 'NOT SENT': 0, SYNCED: 1, STALE: 2, NACK: 3 };
+/** Encoded lists found free of duplicate names: proxies alike share one list (encode.ts). */
+const unique = new WeakSet<readonly EncodedResource[]>();
 
 export abstract class Connection<Push extends PushSnapshot> {
   abstract readonly transport: 'sotw' | 'delta';
@@ -57,6 +36,8 @@ export abstract class Connection<Push extends PushSnapshot> {
   protected readonly ctx: StreamContext<Push>;
   protected readonly call: AdsCall;
   private nonceSeq = 0;
+  /** Budget releases of responses not written out yet (a closed stream never writes them). */
+  private readonly inFlight = new Set<() => void>();
   private readonly noncePrefix = randomBytes(4).toString('hex');
   private readonly closeWaiters: (() => void)[] = [];
 
@@ -75,8 +56,16 @@ export abstract class Connection<Push extends PushSnapshot> {
   /** Handles one request of this transport's kind; the proxy is known by then. */
   protected abstract onRequest(req: unknown): void;
 
+  /** Sends what of `reply.resources` the proxy does not hold (everything when forced). */
+  protected abstract respond(sub: Subscription, reply: Reply<Push>): void;
+
   /** Regenerates one subscribed type and sends what changed (everything when forced). */
-  abstract pushType(sub: Subscription, push: Push, force: boolean): void;
+  pushType(sub: Subscription, push: Push, force: boolean): void {
+    const startedAt = performance.now();
+    sub.started = true;
+    const resources = this.generate(sub, push);
+    if (resources) this.respond(sub, { push, resources, force, startedAt });
+  }
 
   private receive(req: { node?: WireNode | null; type_url?: string }): void {
     if (this.closed) return;
@@ -132,6 +121,31 @@ export abstract class Connection<Push extends PushSnapshot> {
     const cached = sub.generated;
     if (cached && cached.push === push && cached.namesRevision === sub.namesRevision)
       return cached.resources;
+    const resources = this.run(
+      sub,
+      push,
+      sub.wildcard ? undefined : sub.names,
+      sub.nameList(),
+      (r) =>
+        // An output equal to the last one was checked already; only new ones cost a Set.
+        cached !== undefined && sameResources(cached.resources, r),
+    );
+    if (resources) sub.generated = { push, namesRevision: sub.namesRevision, resources };
+    return resources;
+  }
+
+  /**
+   * Generates and encodes one type for this proxy, checking that no name comes
+   * twice (unless `checked` says this output was checked before). A failure is
+   * counted and logged, and gives undefined: the proxy keeps what it has.
+   */
+  private run(
+    sub: Subscription,
+    push: Push,
+    names: ReadonlySet<string> | undefined,
+    nameList: readonly string[],
+    checked: (resources: EncodedResource[]) => boolean,
+  ): EncodedResource[] | undefined {
     const generator = this.ctx.generators.get(sub.typeUrl);
     if (!generator || !this.proxy) return undefined;
     try {
@@ -139,11 +153,10 @@ export abstract class Connection<Push extends PushSnapshot> {
         generator,
         push,
         this.proxy,
-        sub.wildcard ? undefined : sub.names,
-        sub.wildcard ? [] : sub.nameList(),
+        names,
+        names ? nameList : [],
       );
-      // An output equal to the last one was checked already; only new ones cost a Set.
-      if (!cached || !sameResources(cached.resources, resources)) {
+      if (!unique.has(resources) && !checked(resources)) {
         const dup = duplicateName(resources);
         if (dup !== undefined) {
           throw new XdsError(
@@ -151,8 +164,8 @@ export abstract class Connection<Push extends PushSnapshot> {
             `proxy ${this.proxy.id}: ${sub.typeUrl} "${dup}": generated twice`,
           );
         }
+        unique.add(resources);
       }
-      sub.generated = { push, namesRevision: sub.namesRevision, resources };
       return resources;
     } catch (err) {
       this.ctx.metrics.internalErrors.inc();
@@ -190,9 +203,15 @@ export abstract class Connection<Push extends PushSnapshot> {
     );
   }
 
-  protected write(message: unknown, typeUrl: string, bytes: number, startedAt: number): void {
+  /** Writes a response built by wire.ts; its bytes count against the budget until written out. */
+  protected write(message: WireResponse, typeUrl: string, bytes: number, startedAt: number): void {
     if (this.closed) return;
-    this.call.write(message);
+    const release = this.ctx.budget.take(message.size);
+    this.inFlight.add(release);
+    this.call.write(message, () => {
+      this.inFlight.delete(release);
+      release();
+    });
     this.ctx.metrics.recordPush(typeUrl, (performance.now() - startedAt) / 1000, bytes);
   }
 
@@ -205,6 +224,33 @@ export abstract class Connection<Push extends PushSnapshot> {
       if (types && !types.has(typeUrl) && sub.started) continue;
       this.pushType(sub, push, !sub.started);
     }
+  }
+
+  /**
+   * An incremental push: of the `types` subscriptions, only the resources the
+   * scope names are regenerated, and only those the proxy holds or asked for;
+   * a proxy that watches none of them gets nothing. The others stay as sent:
+   * delta, and SotW for every type but Listener and Cluster, let a response
+   * carry a subset (xds_protocol#grouping-resources-into-responses).
+   */
+  pushIncremental(push: Push, types: ReadonlySet<string>, scope: IncrementalScope): void {
+    for (const typeUrl of [...this.subs.keys()].sort(pushOrder)) {
+      if (this.closed) return;
+      const sub = this.subs.get(typeUrl)!;
+      if (!sub.started) this.pushType(sub, push, true);
+      else if (!types.has(typeUrl)) continue;
+      // A complete type's response must carry the whole set.
+      else if (sub.complete) this.pushType(sub, push, false);
+      else this.pushScoped(sub, push, affectedNames(sub, scope));
+    }
+  }
+
+  private pushScoped(sub: Subscription, push: Push, names: string[]): void {
+    if (names.length === 0) return;
+    const startedAt = performance.now();
+    // Not the subscription's generation cache: that holds the whole type.
+    const resources = this.run(sub, push, new Set(names), names, () => false);
+    if (resources) this.respond(sub, { push, resources, force: false, startedAt, scoped: names });
   }
 
   /** Ends the stream with a status (OK ends it cleanly) and forgets the connection. */
@@ -225,32 +271,13 @@ export abstract class Connection<Push extends PushSnapshot> {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const release of this.inFlight) release();
+    this.inFlight.clear();
     if (this.proxy) this.ctx.unregister(this);
     for (const w of this.closeWaiters.splice(0)) w();
   }
 
   status(): ProxySyncStatus {
-    const types = [...this.subs.values()]
-      .sort((a, b) => pushOrder(a.typeUrl, b.typeUrl))
-      .map((s) => s.status());
-    const worst = types.reduce<SyncState>(
-      (w, t) => (STATE_RANK[t.state] > STATE_RANK[w] ? t.state : w),
-      'NOT SENT',
-    );
-    const proxy = this.proxy;
-    return {
-      proxy: proxy?.id ?? '',
-      connectionId: this.id,
-      transport: this.transport,
-      proxyType: proxy?.type ?? '',
-      clusterId: proxy?.clusterId ?? '',
-      proxyVersion:
-        typeof proxy?.metadata.ISTIO_VERSION === 'string' ? proxy.metadata.ISTIO_VERSION : '',
-      peer: this.peer,
-      connectedAt: this.connectedAt.toISOString(),
-      state: worst,
-      nacks: this.nacks,
-      types,
-    };
+    return connectionStatus(this);
   }
 }

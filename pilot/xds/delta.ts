@@ -2,11 +2,12 @@
 // hashes); responses carry only changed resources and removed names.
 // Protocol: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#incremental-xds
 import { Connection } from './connection.ts';
-import type { WireStatus } from './connection.ts';
+import type { Reply, WireStatus } from './stream-types.ts';
 import type { EncodedResource } from './encode.ts';
 import type { WireNode } from './node.ts';
 import type { Subscription } from './subscription.ts';
 import { metricType } from './type-urls.ts';
+import { deltaResponse } from './wire.ts';
 import type { PushSnapshot } from './types.ts';
 
 interface DeltaDiscoveryRequest {
@@ -75,11 +76,8 @@ export class DeltaConnection<Push extends PushSnapshot> extends Connection<Push>
     for (const name of sub.absent) if (!sub.names.has(name)) sub.absent.delete(name);
   }
 
-  pushType(sub: Subscription, push: Push, force: boolean): void {
-    const startedAt = performance.now();
-    sub.started = true;
-    const resources = this.generate(sub, push);
-    if (!resources) return;
+  protected respond(sub: Subscription, reply: Reply<Push>): void {
+    const { push, resources, force, startedAt, scoped } = reply;
     const changed: EncodedResource[] = [];
     let inKnown = 0;
     for (const r of resources) {
@@ -89,20 +87,9 @@ export class DeltaConnection<Push extends PushSnapshot> extends Connection<Push>
       // Same hash as the proxy declared on reconnect: same content, keep it for config_dump.
       else if (!sub.current.has(r.name)) sub.current.set(r.name, r);
     }
-    const removed: string[] = [];
-    // Only look for removals when something can be missing: the common push
-    // (everything still there) then costs one pass and no allocation.
-    const someKnownGone = inKnown < sub.known.size;
-    const someNamedMissing = sub.wildcard ? sub.names.size > 0 : resources.length < sub.names.size;
-    if (someKnownGone || someNamedMissing) {
-      const present = new Set(resources.map((r) => r.name));
-      for (const name of sub.known.keys()) if (!present.has(name)) removed.push(name);
-      // A subscribed name that does not exist is reported once as removed, so
-      // the proxy need not wait for its does-not-exist timeout.
-      for (const name of sub.names) {
-        if (!present.has(name) && !sub.known.has(name) && !sub.absent.has(name)) removed.push(name);
-      }
-    }
+    const removed = scoped
+      ? removedAmong(sub, resources, scoped)
+      : removedAmong(sub, resources, undefined, inKnown);
     if (!force && changed.length === 0 && removed.length === 0) return;
     let bytes = 0;
     for (const r of changed) {
@@ -118,18 +105,46 @@ export class DeltaConnection<Push extends PushSnapshot> extends Connection<Push>
     }
     const nonce = this.nextNonce();
     sub.recordSent(nonce, push.version);
-    this.write(
-      {
-        system_version_info: push.version,
-        resources: changed.map((r) => ({ name: r.name, version: r.version, resource: r.any })),
-        type_url: sub.typeUrl,
-        removed_resources: removed,
-        nonce,
-        control_plane: { identifier: this.ctx.identifier },
-      },
-      sub.typeUrl,
-      bytes,
-      startedAt,
-    );
+    const header = {
+      version: push.version,
+      typeUrl: sub.typeUrl,
+      nonce,
+      identifier: this.ctx.identifier,
+    };
+    this.write(deltaResponse(header, changed, removed), sub.typeUrl, bytes, startedAt);
   }
+}
+
+/**
+ * Names to announce as removed: held ones the output lacks, and subscribed
+ * ones that do not exist, reported once so the proxy need not wait for its
+ * does-not-exist timeout. `among`: only those names were generated (an
+ * incremental push), so only they can be judged; otherwise every held and
+ * subscribed name, looked at only when something can be missing, so the
+ * common push (everything still there) costs no allocation.
+ */
+function removedAmong(
+  sub: Subscription,
+  resources: readonly EncodedResource[],
+  among: readonly string[] | undefined,
+  inKnown = 0,
+): string[] {
+  const removed: string[] = [];
+  if (!among) {
+    const someKnownGone = inKnown < sub.known.size;
+    const someNamedMissing = sub.wildcard ? sub.names.size > 0 : resources.length < sub.names.size;
+    if (!someKnownGone && !someNamedMissing) return removed;
+  }
+  const present = new Set(resources.map((r) => r.name));
+  const gone = (name: string) => !present.has(name) && sub.known.has(name);
+  const missing = (name: string) =>
+    !present.has(name) && !sub.known.has(name) && !sub.absent.has(name);
+  if (among) {
+    for (const name of among)
+      if (gone(name) || (sub.names.has(name) && missing(name))) removed.push(name);
+    return removed;
+  }
+  for (const name of sub.known.keys()) if (gone(name)) removed.push(name);
+  for (const name of sub.names) if (missing(name)) removed.push(name);
+  return removed;
 }

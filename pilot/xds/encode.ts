@@ -1,10 +1,10 @@
 // Generation for one subscription, and the encoding every response needs.
 // Resources are encoded once per object: generators that hand the same object
-// to many proxies (shared clusters, endpoints) pay for one encoding and hash.
-import { hash } from 'node:crypto';
-import { encodeResource } from '../../api/envoy/registry.ts';
+// to many proxies (shared clusters, endpoints) pay for one encoding and hash;
+// a new object equal to one encoded lately reuses its bytes (encode-cache.ts).
 import type { Proxy } from '../model/proxy.ts';
 import type { EnvoyResource, GeneratedResource, Generator } from '../translate/types.ts';
+import { encodeByContent } from './encode-cache.ts';
 import { XdsError, errorMessage } from './errors.ts';
 
 export interface EncodedAny {
@@ -24,13 +24,7 @@ const encodings = new WeakMap<EnvoyResource, EncodedResource>();
 function encodeOnce(name: string, resource: EnvoyResource): EncodedResource {
   const hit = encodings.get(resource);
   if (hit && hit.name === name) return hit;
-  const any = encodeResource(resource);
-  const value = Buffer.isBuffer(any.value) ? any.value : Buffer.from(any.value);
-  const enc = {
-    name,
-    any: { type_url: any.type_url, value },
-    version: hash('sha256', value, 'base64url').slice(0, 22),
-  };
+  const enc = { name, ...encodeByContent(resource) };
   encodings.set(resource, enc);
   return enc;
 }
@@ -69,6 +63,32 @@ export function generateResources<Push>(
       { cause: err },
     );
   }
+  // A list the generator handed out before (shared by proxies alike), filtered
+  // by the same names: the same encoded list. The names are keyed by the list
+  // object, which the caller passes for `names` (subscriptions share equal lists).
+  let byNames = encodedLists.get(generated);
+  const namesKey = names ? nameList : WILDCARD;
+  const hit = byNames?.get(namesKey);
+  if (hit) return hit;
+  const out = encodeList(generated, typeUrl, proxy, names);
+  if (!byNames) encodedLists.set(generated, (byNames = new WeakMap()));
+  byNames.set(namesKey, out);
+  return out;
+}
+
+/** Encoded lists per generated list, then per name list (WILDCARD for none). */
+const encodedLists = new WeakMap<
+  readonly GeneratedResource[],
+  WeakMap<readonly string[], EncodedResource[]>
+>();
+const WILDCARD: readonly string[] = Object.freeze([]);
+
+function encodeList(
+  generated: readonly GeneratedResource[],
+  typeUrl: string,
+  proxy: Proxy,
+  names: ReadonlySet<string> | undefined,
+): EncodedResource[] {
   const out: EncodedResource[] = [];
   for (const { name, resource } of generated) {
     if (names && !names.has(name)) continue;
@@ -103,6 +123,23 @@ export function sameResources(
   a: readonly EncodedResource[],
   b: readonly EncodedResource[],
 ): boolean {
+  if (a === b) return true;
+  // Lists are shared by proxies alike: compare each pair once.
+  let byB = compared.get(a);
+  const known = byB?.get(b);
+  if (known !== undefined) return known;
+  const same = compare(a, b);
+  if (!byB) compared.set(a, (byB = new WeakMap()));
+  byB.set(b, same);
+  return same;
+}
+
+const compared = new WeakMap<
+  readonly EncodedResource[],
+  WeakMap<readonly EncodedResource[], boolean>
+>();
+
+function compare(a: readonly EncodedResource[], b: readonly EncodedResource[]): boolean {
   if (a.length !== b.length) return false;
   let i = 0;
   while (

@@ -5,15 +5,22 @@
 // run back to back and no response would be flushed until all were generated.
 // Queued, each answer leaves as soon as it is written, and ACKs, pushes and the
 // monitoring endpoints interleave. FIFO keeps each stream's requests in order.
+// The gate holds the queue while too many answers wait to be written out.
 
 export class RequestQueue {
   #tasks: (() => void)[] = [];
   #head = 0;
   #scheduled = false;
   readonly #onError: (err: unknown) => void;
+  /** Undefined to go on, or a promise to wait for first (send-budget.ts). */
+  readonly #gate: () => Promise<void> | undefined;
 
-  constructor(onError: (err: unknown) => void) {
+  constructor(
+    onError: (err: unknown) => void,
+    gate: () => Promise<void> | undefined = () => undefined,
+  ) {
     this.#onError = onError;
+    this.#gate = gate;
   }
 
   /** Requests waiting (for metrics and tests). */
@@ -30,6 +37,11 @@ export class RequestQueue {
   }
 
   #runOne(): void {
+    const wait = this.#gate();
+    if (wait) {
+      void wait.then(() => this.#runOne());
+      return;
+    }
     const task = this.#tasks[this.#head];
     this.#tasks[this.#head++] = undefined as unknown as () => void;
     if (this.#head > 1024 && this.#head * 2 > this.#tasks.length) {

@@ -3,20 +3,22 @@
 // generators (one per type URL) do, from the push snapshot it is handed.
 import * as grpc from '@grpc/grpc-js';
 import type { Generator } from '../translate/types.ts';
-import { adsServiceDefinition } from '../../api/envoy/registry.ts';
 import { buildConfigDump } from './config-dump.ts';
 import type { ConfigDump } from './config-dump.ts';
 import { Connection } from './connection.ts';
-import type { AdsCall, StreamContext } from './connection.ts';
+import type { AdsCall, StreamContext } from './stream-types.ts';
 import { DeltaConnection } from './delta.ts';
 import { XdsError, errorMessage } from './errors.ts';
 import { stderrLogger } from './log.ts';
 import { XdsMetrics } from './metrics.ts';
 import { PushQueue } from './push-queue.ts';
 import { RequestQueue } from './request-queue.ts';
+import { SendBudget } from './send-budget.ts';
 import { SotwConnection } from './sotw.ts';
+import { adsServiceWithRawResponses } from './wire.ts';
 import { DEFAULT_INCREMENTAL_TYPES, DEFAULT_WILDCARD_TYPES } from './type-urls.ts';
 import type {
+  IncrementalScope,
   MergedPushRequest,
   ProxySyncStatus,
   PushRequest,
@@ -34,10 +36,8 @@ export class XdsServer<Push extends PushSnapshot> {
   readonly metrics = new XdsMetrics();
   private readonly log: XdsLogger;
   private readonly ctx: StreamContext<Push>;
-  private readonly requests = new RequestQueue((err) => {
-    this.metrics.internalErrors.inc();
-    this.log.error(`ads: request handling failed: ${errorMessage(err)}`);
-  });
+  private readonly budget: SendBudget;
+  private readonly requests: RequestQueue;
   private readonly queue: PushQueue<Push>;
   private readonly batchSize: number;
   private readonly incrementalTypes: ReadonlySet<string>;
@@ -61,7 +61,16 @@ export class XdsServer<Push extends PushSnapshot> {
     this.batchSize = Math.max(1, options.pushBatchSize ?? 1);
     this.incrementalTypes = new Set(options.incrementalTypes ?? DEFAULT_INCREMENTAL_TYPES);
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5000;
+    this.budget = new SendBudget(options.sendBudgetBytes ?? 256 * 1024 * 1024);
+    this.requests = new RequestQueue(
+      (err) => {
+        this.metrics.internalErrors.inc();
+        this.log.error(`ads: request handling failed: ${errorMessage(err)}`);
+      },
+      () => this.budget.room(),
+    );
     this.ctx = {
+      budget: this.budget,
       generators,
       wildcardTypes: new Set(options.wildcardTypes ?? DEFAULT_WILDCARD_TYPES),
       log: this.log,
@@ -99,7 +108,7 @@ export class XdsServer<Push extends PushSnapshot> {
 
   /** Adds the ADS service to a gRPC server the caller owns (e.g. one shared with the CA). */
   addToServer(server: grpc.Server): void {
-    server.addService(adsServiceDefinition(), {
+    server.addService(adsServiceWithRawResponses(), {
       StreamAggregatedResources: (call: AdsCall) => this.accept(new SotwConnection(this.ctx, call)),
       DeltaAggregatedResources: (call: AdsCall) => this.accept(new DeltaConnection(this.ctx, call)),
     });
@@ -201,17 +210,43 @@ export class XdsServer<Push extends PushSnapshot> {
    * ACKs and the monitoring endpoints keep being served during a large push.
    */
   private async dispatch(push: Push, request: MergedPushRequest): Promise<void> {
+    const previous = this.current;
     this.current = push;
-    const types = request.full ? undefined : this.incrementalTypes;
+    const scope = request.full ? undefined : this.scopeOf(push, previous, request);
+    const types = request.full || scope === 'full' ? undefined : this.incrementalTypes;
     const conns = [...this.connections.values()];
     for (let i = 0; i < conns.length; i++) {
       const conn = conns[i]!;
+      await this.budget.room();
       if (!conn.closed) {
-        conn.pushAll(push, types);
+        if (typeof scope === 'object' && !scope.needsFull(conn.proxy!))
+          conn.pushIncremental(push, this.incrementalTypes, scope);
+        else conn.pushAll(push, typeof scope === 'object' ? undefined : types);
         this.metrics.convergence.observe((performance.now() - request.startedAt) / 1000);
       }
       if ((i + 1) % this.batchSize === 0 && i + 1 < conns.length)
         await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /**
+   * What an incremental request touches, by the snapshot's own judgement:
+   * 'full' when it needs a full push after all (or the judgement failed: a
+   * push that is skipped would leave proxies stale), undefined when the
+   * snapshot cannot say (every incremental type is regenerated).
+   */
+  private scopeOf(
+    push: Push,
+    previous: Push | undefined,
+    request: MergedPushRequest,
+  ): IncrementalScope | 'full' | undefined {
+    if (!push.incrementalScope) return undefined;
+    try {
+      return push.incrementalScope(previous, request.configsUpdated) ?? 'full';
+    } catch (err) {
+      this.metrics.internalErrors.inc();
+      this.log.error(`ads: incremental push scope failed, pushing in full: ${errorMessage(err)}`);
+      return 'full';
     }
   }
 }

@@ -3,12 +3,13 @@
 // resources that changed or were newly requested.
 // Protocol: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol
 import { Connection } from './connection.ts';
-import type { WireStatus } from './connection.ts';
+import type { Reply, WireStatus } from './stream-types.ts';
 import { sameResources } from './encode.ts';
 import type { EncodedResource } from './encode.ts';
 import type { WireNode } from './node.ts';
 import type { Subscription } from './subscription.ts';
 import { metricType } from './type-urls.ts';
+import { sotwResponse } from './wire.ts';
 import type { PushSnapshot } from './types.ts';
 
 interface DiscoveryRequest {
@@ -62,32 +63,36 @@ export class SotwConnection<Push extends PushSnapshot> extends Connection<Push> 
 
   /** Applies resource_names; undefined when the subscription did not change. */
   private applyNames(sub: Subscription, names: readonly string[]): { added: boolean } | undefined {
-    const explicit = names.filter((n) => n !== '*');
+    // Every ACK repeats the names (thousands for EDS): copy them only when '*' is among them.
+    const star = names.includes('*');
+    const explicit = star ? names.filter((n) => n !== '*') : names;
     if (explicit.length > 0) sub.everNamed = true;
     // '*' subscribes to everything; an empty list does too on wildcard types,
     // as long as the proxy never named resources (legacy wildcard).
     const wildcard =
-      names.includes('*') ||
-      (names.length === 0 && !sub.everNamed && this.ctx.wildcardTypes.has(sub.typeUrl));
+      star || (names.length === 0 && !sub.everNamed && this.ctx.wildcardTypes.has(sub.typeUrl));
     return sub.replaceNames(explicit, wildcard);
   }
 
-  pushType(sub: Subscription, push: Push, force: boolean): void {
-    const startedAt = performance.now();
-    sub.started = true;
-    const resources = this.generate(sub, push);
-    if (!resources) return;
+  protected respond(sub: Subscription, reply: Reply<Push>): void {
+    const { push, resources, force, startedAt, scoped } = reply;
     let send: EncodedResource[];
     if (sub.complete) {
       if (!force && sameResources(sub.sent, resources)) return;
       send = resources;
       sub.sent = resources;
     } else {
+      // An equal list to one the proxy holds in full: nothing to look up.
+      if (!force && sub.heldList && sameResources(sub.heldList, resources)) return;
       // RDS, EDS, SDS, …: only what the proxy does not hold yet. A resource
       // that disappeared is not announced; its parent (listener, cluster)
       // stops referring to it (xds_protocol#deleting-resources).
       send = resources.filter((r) => sub.known.get(r.name) !== r.version);
+      // Now the proxy holds all of `resources`; a part (scoped) says nothing of the rest.
+      sub.heldList = scoped ? undefined : resources;
       if (!force && send.length === 0) return;
+      // All of it (a first response): the shared list itself, whose framing wire.ts keeps.
+      if (send.length === resources.length) send = resources;
       for (const r of send) {
         sub.known.set(r.name, r.version);
         sub.current.set(r.name, r);
@@ -95,23 +100,14 @@ export class SotwConnection<Push extends PushSnapshot> extends Connection<Push> 
     }
     const nonce = this.nextNonce();
     let bytes = 0;
-    const anys = [];
-    for (const r of send) {
-      bytes += r.any.value.length;
-      anys.push(r.any);
-    }
+    for (const r of send) bytes += r.any.value.length;
     sub.recordSent(nonce, push.version);
-    this.write(
-      {
-        version_info: push.version,
-        resources: anys,
-        type_url: sub.typeUrl,
-        nonce,
-        control_plane: { identifier: this.ctx.identifier },
-      },
-      sub.typeUrl,
-      bytes,
-      startedAt,
-    );
+    const header = {
+      version: push.version,
+      typeUrl: sub.typeUrl,
+      nonce,
+      identifier: this.ctx.identifier,
+    };
+    this.write(sotwResponse(header, send), sub.typeUrl, bytes, startedAt);
   }
 }

@@ -3,6 +3,7 @@
 import type { EncodedResource } from './encode.ts';
 import type { NackRecord, SyncState, TypeSyncStatus } from './types.ts';
 import { metricType } from './type-urls.ts';
+import { internNames } from './name-lists.ts';
 
 export class Subscription {
   readonly typeUrl: string;
@@ -27,6 +28,13 @@ export class Subscription {
   readonly current = new Map<string, EncodedResource>();
   /** Other subscriptions: name → version the proxy holds (sent, or declared on reconnect). */
   readonly known = new Map<string, string>();
+  /**
+   * SotW, other subscriptions: a list whose every resource the proxy holds at
+   * that version (the last one answered in full), so an equal list needs no
+   * look-up per resource. Cleared whenever `known` loses or changes an entry
+   * outside such an answer.
+   */
+  heldList?: readonly EncodedResource[];
   /** SotW: the proxy has named resources explicitly, so an empty list no longer means wildcard. */
   everNamed = false;
   /** Delta: subscribed names already reported in removed_resources as not existing. */
@@ -49,17 +57,14 @@ export class Subscription {
    * else whether the proxy now wants resources it did not want before.
    */
   replaceNames(names: readonly string[], wildcard: boolean): { added: boolean } | undefined {
-    const same =
-      wildcard === this.wildcard &&
-      names.length === this.names.size &&
-      names.every((n) => this.names.has(n));
-    if (same) return undefined;
+    if (wildcard === this.wildcard && this.sameNames(names)) return undefined;
     const added = (wildcard && !this.wildcard) || names.some((n) => !this.names.has(n));
     const before = new Set(this.names);
     this.wildcard = wildcard;
     this.names.clear();
     for (const n of names) this.names.add(n);
     this.namesRevision++;
+    this.heldList = undefined;
     // Newly requested names must be sent again even if sent before
     // (xds_protocol#how-the-client-specifies-what-resources-to-return), and
     // unrequested ones are dropped by the proxy.
@@ -71,6 +76,23 @@ export class Subscription {
       }
     }
     return { added };
+  }
+
+  /**
+   * Whether `names` are the subscribed ones. An ACK repeats the names of the
+   * request before it (thousands for EDS), almost always in the same order:
+   * compared in order first, by set only when the order moved.
+   */
+  private sameNames(names: readonly string[]): boolean {
+    if (names.length !== this.names.size) return false;
+    let i = 0;
+    for (const n of this.names) {
+      if (names[i] !== n) break;
+      i++;
+    }
+    if (i === names.length) return true;
+    for (; i < names.length; i++) if (!this.names.has(names[i]!)) return false;
+    return true;
   }
 
   /** Delta: applies subscribe/unsubscribe lists; returns the names newly subscribed. */
@@ -95,12 +117,16 @@ export class Subscription {
     return added;
   }
 
-  private listCache?: { revision: number; list: string[] };
+  private listCache?: { revision: number; list: readonly string[] };
 
-  /** The subscribed names as an array (what generators take), rebuilt only when they change. */
-  nameList(): string[] {
+  /**
+   * The subscribed names as an array (what generators take), rebuilt only when
+   * they change. Subscriptions asking for the same names in the same order get
+   * the same array, so generators can share their output by it.
+   */
+  nameList(): readonly string[] {
     if (this.listCache?.revision !== this.namesRevision) {
-      this.listCache = { revision: this.namesRevision, list: [...this.names] };
+      this.listCache = { revision: this.namesRevision, list: internNames([...this.names]) };
     }
     return this.listCache.list;
   }

@@ -32,6 +32,12 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number): Pro
   throw new Error(`condition not met within ${timeoutMs} ms`);
 }
 
+async function metric(series: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${pilot.monitoringPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'petrel-e2e-'));
   for (const v of ['v1', 'v2', 'v3']) backends.push(await startEchoServer(`echo-${v}`));
@@ -52,7 +58,13 @@ beforeAll(async () => {
     debounceMs: 20,
     debounceMaxMs: 200,
   });
-  echo = proxylessEchoClient(pilot.xdsPort);
+  // Not at 127.0.0.1: the backends' address there would make the client one of
+  // their workloads, whose own endpoint changes pilot pushes in full.
+  echo = proxylessEchoClient(
+    pilot.xdsPort,
+    undefined,
+    'sidecar~10.1.0.1~client.default~default.svc.cluster.local',
+  );
 });
 
 afterAll(async () => {
@@ -103,5 +115,29 @@ describe('proxyless gRPC through pilot-served xDS', () => {
     expect(
       pilot.diagnostics().some((d) => d.includes('spec.http[0].route[0].weight: must be 0..100')),
     ).toBe(true);
+  });
+
+  // An endpoint-only edit travels as an incremental EDS push; the client must follow it.
+  it('follows an endpoint moved by an EndpointSlice edit', async () => {
+    const workloads = echoWorkloadsYaml(
+      'echo',
+      7070,
+      backends.map((b, i) => ({ version: `v${i + 1}`, port: b.port })),
+    );
+    const moved = await startEchoServer('echo-moved');
+    backends.push(moved);
+    const slice = (port: number) => `ports: [{ name: grpc, port: ${port}, protocol: TCP }]`;
+    expect(workloads).toContain(slice(backends[2]!.port));
+    const cdsPushes = () => metric('pilot_xds_pushes{type="cds"}');
+    const before = await cdsPushes();
+    // echo-v3's slice now points at another server; the pods are unchanged.
+    writeFileSync(
+      join(dir, 'echo.yaml'),
+      workloads.replace(slice(backends[2]!.port), slice(moved.port)),
+    );
+    await eventually(async () => (await echo.tally(10))['echo-moved'] === 10, 10_000);
+    expect(await echo.tally(30)).toEqual({ 'echo-moved': 30 });
+    // It came as EDS alone: no cluster was pushed again.
+    expect(await cdsPushes()).toBe(before);
   });
 });

@@ -3,6 +3,7 @@ import type { Proxy } from '../../model/proxy.ts';
 import type { PushContext } from '../../model/types.ts';
 import type { EnvoyResource, GeneratedResource, Generator } from '../types.ts';
 import { selectNamed } from '../common/select.ts';
+import { memoPerPush } from '../common/push-memo.ts';
 import {
   CLUSTER,
   CLUSTER_LOAD_ASSIGNMENT,
@@ -32,33 +33,69 @@ function context(push: PushContext, proxy: Proxy): BuildContext {
   return { push, proxy, family: 'sidecar' };
 }
 
-/** Outbound clusters of every service port the proxy sees (UDP has no Envoy cluster here). */
-export function outboundClusters(ctx: BuildContext): EnvoyResource[] {
-  const out: EnvoyResource[] = [];
-  for (const service of ctx.push.servicesFor(ctx.proxy)) {
-    for (const port of service.ports)
-      if (port.protocol !== 'UDP') out.push(...buildOutboundClusters(ctx, service, port));
-  }
-  return out;
+/**
+ * What an outbound cluster depends on besides the push and the services the
+ * proxy sees (buildOutboundClusters), and a ClusterLoadAssignment besides the
+ * push and its name (loadAssignment): proxies alike in these share one list.
+ */
+function outboundViewKey(ctx: BuildContext): string {
+  const v6Only = ctx.proxy.ips.length > 0 && ctx.proxy.ips.every((ip) => ip.includes(':'));
+  return `${ctx.family}|${ctx.proxy.namespace}|${ctx.proxy.clusterId}|${v6Only}`;
 }
 
-/** EDS for the proxy's EDS clusters (wildcard), or for the names it asked for. */
+/**
+ * Outbound clusters of every service port the proxy sees (UDP has no Envoy
+ * cluster here), deduplicated by name (the first wins, as Istio's
+ * normalizeClusters). One list per push for every proxy with the same visible
+ * services (the PushContext hands those out as one array) and view key: at a
+ * thousand services that list is 3,000 clusters, and 500 proxies need it.
+ * Callers must not mutate it.
+ */
+export function sharedOutboundClusters(ctx: BuildContext): {
+  list: readonly GeneratedResource[];
+  names: ReadonlySet<string>;
+} {
+  const services = ctx.push.servicesFor(ctx.proxy);
+  return memoPerPush(ctx.push, services, `cds-list|${outboundViewKey(ctx)}`, () => {
+    const out: EnvoyResource[] = [];
+    for (const service of services) {
+      for (const port of service.ports)
+        if (port.protocol !== 'UDP') out.push(...buildOutboundClusters(ctx, service, port));
+    }
+    const list = Object.freeze(selectNamed(out, []));
+    return { list, names: new Set(list.map((r) => r.name)) };
+  });
+}
+
+/** Outbound clusters of every service port the proxy sees. */
+export function outboundClusters(ctx: BuildContext): EnvoyResource[] {
+  return sharedOutboundClusters(ctx).list.map((r) => r.resource);
+}
+
+/**
+ * EDS for the proxy's EDS clusters (wildcard), or for the names it asked for.
+ * The ADS server hands equal name lists out as one array, so proxies asking
+ * for the same names from the same view share one list per push.
+ */
 export function endpointsFor(
   ctx: BuildContext,
   clusters: () => readonly EnvoyResource[],
   names: readonly string[],
 ): GeneratedResource[] {
-  const wanted =
-    names.length > 0
-      ? [...names]
-      : clusters()
-          .filter((c) => c.type === 'EDS')
-          .map((c) => String(c.name));
-  return selectNamed(
-    wanted.map((n) => loadAssignment(ctx, n)),
-    [],
-    (r) => String(r.cluster_name),
-  );
+  const build = (wanted: readonly string[]) =>
+    selectNamed(
+      wanted.map((n) => loadAssignment(ctx, n)),
+      [],
+      (r) => String(r.cluster_name),
+    );
+  if (names.length === 0)
+    return build(
+      clusters()
+        .filter((c) => c.type === 'EDS')
+        .map((c) => String(c.name)),
+    );
+  const key = `eds-list|${ctx.proxy.namespace}|${ctx.proxy.clusterId}`;
+  return memoPerPush(ctx.push, names, key, () => build(names));
 }
 
 export const sidecarListenerGenerator: Generator<PushContext> = {
@@ -89,21 +126,34 @@ export const sidecarRouteGenerator: Generator<PushContext> = {
   },
 };
 
-function allClusters(ctx: BuildContext): EnvoyResource[] {
+/** The shared outbound clusters, then the proxy's own (inbound, pass-through, black hole). */
+function allClusters(ctx: BuildContext, names: readonly string[]): GeneratedResource[] {
   const timeout = ctx.push.mesh.connectTimeoutMs;
-  return [
-    ...outboundClusters(ctx),
-    ...inboundPorts(ctx).map((p) => buildInboundCluster(ctx, p)),
-    blackHoleCluster(timeout),
-    passthroughCluster(timeout),
-    inboundPassthroughCluster(ctx.proxy, timeout),
-  ];
+  const shared = sharedOutboundClusters(ctx);
+  const own = selectNamed(
+    [
+      ...inboundPorts(ctx).map((p) => buildInboundCluster(ctx, p)),
+      blackHoleCluster(timeout),
+      passthroughCluster(timeout),
+      inboundPassthroughCluster(ctx.proxy, timeout),
+    ],
+    [],
+  ).filter((r) => !shared.names.has(r.name));
+  // Proxies whose own clusters come out the same (replicas of one workload)
+  // share the whole list too: the ADS server then encodes and frames it once.
+  const ownKey = JSON.stringify(own);
+  const all = memoPerPush(ctx.push, shared.list, `cds-all|${ownKey}`, () =>
+    shared.list.concat(own),
+  );
+  if (names.length === 0) return all;
+  const wanted = new Set(names);
+  return all.filter((r) => wanted.has(r.name));
 }
 
 export const sidecarClusterGenerator: Generator<PushContext> = {
   typeUrl: CLUSTER,
   generate(push, proxy, names) {
-    return selectNamed(allClusters(context(push, proxy)), names);
+    return allClusters(context(push, proxy), names);
   },
 };
 

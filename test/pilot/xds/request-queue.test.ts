@@ -32,4 +32,23 @@ describe('RequestQueue', () => {
     await turn();
     expect(log.at(-1)).toBe('d');
   });
+
+  it('holds every request while the gate says wait, and runs them in order after', async () => {
+    let open = false;
+    let opened!: () => void;
+    const gate = new Promise<void>((resolve) => (opened = resolve));
+    const q = new RequestQueue(
+      () => {},
+      () => (open ? undefined : gate),
+    );
+    const log: string[] = [];
+    q.enqueue(() => log.push('a'));
+    q.enqueue(() => log.push('b'));
+    for (let i = 0; i < 5; i++) await turn();
+    expect(log).toEqual([]);
+    open = true;
+    opened();
+    for (let i = 0; i < 5 && q.pending > 0; i++) await turn();
+    expect(log).toEqual(['a', 'b']);
+  });
 });
