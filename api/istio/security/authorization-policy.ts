@@ -33,6 +33,23 @@ export const PolicyTargetReference = z.strictObject({
   namespace: z.string().optional(),
 });
 
+/** Istio's rule for the policy kinds: a selector or target references, never both. */
+export function checkSelectorOrTargetRefs(
+  spec: {
+    selector?: unknown;
+    targetRef?: unknown;
+    targetRefs?: readonly unknown[];
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (spec.selector && (spec.targetRef || spec.targetRefs?.length))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['selector'],
+      message: 'cannot be set together with targetRef or targetRefs',
+    });
+}
+
 const SOURCE_FIELDS = [
   'principals',
   'notPrincipals',
@@ -169,12 +186,7 @@ export const AuthorizationPolicySpec = z
     provider: z.strictObject({ name: z.string().min(1, 'must not be empty') }).optional(),
   })
   .superRefine((spec, ctx) => {
-    if (spec.selector && (spec.targetRef || spec.targetRefs?.length))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['selector'],
-        message: 'cannot be set together with targetRef or targetRefs',
-      });
+    checkSelectorOrTargetRefs(spec, ctx);
     if (spec.action === 'CUSTOM' && !spec.provider)
       ctx.addIssue({
         code: 'custom',

@@ -3,7 +3,11 @@
 // one is required); a request with an invalid token is rejected with 401.
 import { z } from 'zod';
 import { duration } from '../schema-kit.ts';
-import { PolicyTargetReference, MatchLabelsSelector } from './authorization-policy.ts';
+import {
+  MatchLabelsSelector,
+  PolicyTargetReference,
+  checkSelectorOrTargetRefs,
+} from './authorization-policy.ts';
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const headerName = () => z.string().regex(HEADER_NAME, 'must be a valid HTTP header name');
@@ -65,14 +69,7 @@ export const RequestAuthenticationSpec = z
     targetRefs: z.array(PolicyTargetReference).optional(),
     jwtRules: z.array(JWTRule).optional(),
   })
-  .superRefine((spec, ctx) => {
-    if (spec.selector && (spec.targetRef || spec.targetRefs?.length))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['selector'],
-        message: 'cannot be set together with targetRef or targetRefs',
-      });
-  });
+  .superRefine(checkSelectorOrTargetRefs);
 
 export type RequestAuthenticationSpec = z.infer<typeof RequestAuthenticationSpec>;
 export type JWTRule = z.infer<typeof JWTRule>;

@@ -4,6 +4,7 @@
 // ORIGINAL_DST for headless services and resolution NONE.
 import type { Endpoint, Service, ServicePort } from '../../model/types.ts';
 import { adsConfigSource } from '../common/envoy.ts';
+import { ipv6Only } from '../common/interception.ts';
 import { localityLbEndpoints } from '../endpoint/locality.ts';
 import type { BuildContext } from './context.ts';
 
@@ -79,10 +80,7 @@ export function applyDiscovery(
       cluster_name: cluster.name,
       endpoints: localityLbEndpoints(endpoints, ctx.proxy.clusterId),
     };
-    cluster.dns_lookup_family =
-      ctx.proxy.ips.length > 0 && ctx.proxy.ips.every((ip) => ip.includes(':'))
-        ? 'V6_ONLY'
-        : 'V4_ONLY';
+    cluster.dns_lookup_family = ipv6Only(ctx.proxy) ? 'V6_ONLY' : 'V4_ONLY';
     cluster.respect_dns_ttl = true;
   }
   return true;

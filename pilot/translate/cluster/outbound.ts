@@ -5,6 +5,7 @@ import type { DestinationRule, Service, ServicePort } from '../../model/types.ts
 import type { EnvoyResource } from '../types.ts';
 import { adsConfigSource } from '../common/envoy.ts';
 import { configPath, outboundClusterName } from '../common/names.ts';
+import { ipv6Only } from '../common/interception.ts';
 import { identityKey, memoPerPush } from '../common/push-memo.ts';
 import { applyConnectionPool, applyH2Upgrade, applyPortProtocol } from './connection-pool.ts';
 import type { BuildContext } from './context.ts';
@@ -111,8 +112,7 @@ export function buildOutboundClusters(
   port: ServicePort,
 ): EnvoyResource[] {
   const rule = ctx.push.destinationRule(ctx.proxy.namespace, service.hostname);
-  const v6Only = ctx.proxy.ips.length > 0 && ctx.proxy.ips.every((ip) => ip.includes(':'));
-  const key = `cds|${ctx.family}|${identityKey(service)}|${identityKey(rule)}|${ctx.proxy.clusterId}|${v6Only}`;
+  const key = `cds|${ctx.family}|${identityKey(service)}|${identityKey(rule)}|${ctx.proxy.clusterId}|${ipv6Only(ctx.proxy)}`;
   return [...memoPerPush(ctx.push, port, key, () => buildUncached(ctx, service, port, rule))];
 }
 

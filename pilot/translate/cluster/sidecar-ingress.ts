@@ -8,7 +8,12 @@
 import type { Proxy } from '../../model/proxy.ts';
 import { parseProtocol } from '../../model/protocol.ts';
 import type { Endpoint, Service, Sidecar } from '../../model/types.ts';
-import { bindsToPort, localhostAddress } from '../common/interception.ts';
+import {
+  LOCALHOST_IPV4,
+  LOCALHOST_IPV6,
+  bindsToPort,
+  localhostAddress,
+} from '../common/interception.ts';
 import { splitHostPort } from '../common/names.ts';
 import type { BuildContext } from './context.ts';
 import type { InboundPort, InboundUpstream } from './inbound.ts';
@@ -27,9 +32,9 @@ export function defaultEndpointUpstream(
   if (port === undefined) return undefined;
   const v4 = proxy.ips.find((ip) => !ip.includes(':'));
   const v6 = proxy.ips.find((ip) => ip.includes(':'));
-  if (host === '0.0.0.0') return { address: v4 ?? '127.0.0.1', port };
-  if (host === '::') return { address: v6 ?? '::1', port };
-  if (host === '::1') return { address: '::1', port };
+  if (host === '0.0.0.0') return { address: v4 ?? LOCALHOST_IPV4, port };
+  if (host === '::') return { address: v6 ?? LOCALHOST_IPV6, port };
+  if (host === LOCALHOST_IPV6) return { address: LOCALHOST_IPV6, port };
   return { address: localhostAddress(proxy), port };
 }
 
@@ -70,15 +75,16 @@ function syntheticEndpoint(proxy: Proxy, port: number, portName: string): Endpoi
 
 export function sidecarIngressPorts(ctx: BuildContext, sidecar: Sidecar): InboundPort[] {
   const { proxy } = ctx;
-  const instances = ctx.push.servicesOfProxy(proxy);
+  // By hostname, so the first service by name wins a port several select.
+  const instances = [...ctx.push.servicesOfProxy(proxy)].sort((a, b) =>
+    a.service.hostname < b.service.hostname ? -1 : 1,
+  );
   const byPort = new Map<number, InboundPort>();
   for (const ingress of sidecar.spec.ingress ?? []) {
     const number = ingress.port.number;
     if (byPort.has(number)) continue;
     const portName = ingress.port.name ?? '';
-    const instance = [...instances]
-      .sort((a, b) => (a.service.hostname < b.service.hostname ? -1 : 1))
-      .find((i) => i.endpoint.port === number);
+    const instance = instances.find((i) => i.endpoint.port === number);
     const bound = bindsToPort(ingress.captureMode, proxy);
     byPort.set(number, {
       port: number,

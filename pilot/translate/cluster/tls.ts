@@ -8,7 +8,7 @@
 // instead (grpc-js-xds rejects SDS), ISTIO_MUTUAL only.
 import type { ClientTLSSettings } from '../../../api/istio/index.ts';
 import type { Service } from '../../model/types.ts';
-import { UPSTREAM_TLS_CONTEXT } from '../common/type-urls.ts';
+import { RAW_BUFFER, UPSTREAM_TLS_CONTEXT } from '../common/type-urls.ts';
 import type { BuildContext } from './context.ts';
 import type { ClusterDraft } from './draft.ts';
 import { isH2 } from './draft.ts';
@@ -38,7 +38,7 @@ const ISTIO_TLS_MODE_MATCH = { tlsMode: 'istio' };
 const RAW_BUFFER_SOCKET = {
   name: 'envoy.transport_sockets.raw_buffer',
   typed_config: {
-    '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer',
+    '@type': RAW_BUFFER,
   },
 };
 

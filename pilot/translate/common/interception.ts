@@ -23,9 +23,12 @@ export function bindsToPort(captureMode: string | undefined, proxy: Proxy): bool
   return captureMode === 'NONE';
 }
 
+/** Whether the proxy has addresses and all are IPv6: its listeners and DNS lookups are then v6. */
+export function ipv6Only(proxy: Proxy): boolean {
+  return proxy.ips.length > 0 && proxy.ips.every((ip) => ip.includes(':'));
+}
+
 /** The proxy's localhost: `127.0.0.1`, or `::1` for a proxy with only IPv6 addresses. */
 export function localhostAddress(proxy: Proxy): string {
-  return proxy.ips.length > 0 && proxy.ips.every((ip) => ip.includes(':'))
-    ? LOCALHOST_IPV6
-    : LOCALHOST_IPV4;
+  return ipv6Only(proxy) ? LOCALHOST_IPV6 : LOCALHOST_IPV4;
 }

@@ -19,6 +19,10 @@ export const TLS_INSPECTOR = `${T}envoy.extensions.filters.listener.tls_inspecto
 export const HTTP_INSPECTOR = `${T}envoy.extensions.filters.listener.http_inspector.v3.HttpInspector`;
 export const ORIGINAL_DST = `${T}envoy.extensions.filters.listener.original_dst.v3.OriginalDst`;
 export const UPSTREAM_TLS_CONTEXT = `${T}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`;
+export const DOWNSTREAM_TLS_CONTEXT = `${T}envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`;
+export const RAW_BUFFER = `${T}envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer`;
+/** udpa's TypedStruct: wraps the config of filters whose proto Envoy does not ship (istio-proxy's). */
+export const UDPA_TYPED_STRUCT = `${T}udpa.type.v1.TypedStruct`;
 export const HTTP_PROTOCOL_OPTIONS = `${T}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`;
 export const PREVIOUS_HOSTS = `${T}envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate`;
 export const UUID_REQUEST_ID = `${T}envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig`;

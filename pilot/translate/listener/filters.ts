@@ -10,6 +10,7 @@ import {
   TCP_PROXY,
   HTTP_INSPECTOR,
   TLS_INSPECTOR,
+  UDPA_TYPED_STRUCT,
   UUID_REQUEST_ID,
 } from '../common/type-urls.ts';
 import type { BuildContext, Family } from '../cluster/context.ts';
@@ -128,7 +129,7 @@ export const ORIGINAL_DST_FILTER = {
 export const METADATA_EXCHANGE_FILTER: Readonly<Record<string, unknown>> = Object.freeze({
   name: 'istio.metadata_exchange',
   typed_config: {
-    '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct',
+    '@type': UDPA_TYPED_STRUCT,
     type_url: 'type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange',
     value: { protocol: 'istio-peer-exchange' },
   },

@@ -16,10 +16,8 @@ import {
   fileRootSecret,
   sdsSecretConfig,
 } from '../cluster/sds.ts';
+import { DOWNSTREAM_TLS_CONTEXT } from '../common/type-urls.ts';
 import { ISTIO_CIPHER_SUITES } from './inbound-tls.ts';
-
-const DOWNSTREAM_TLS_CONTEXT =
-  'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
 export const TERMINATING_MODES = new Set(['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL', 'ISTIO_MUTUAL']);
 
@@ -42,7 +40,11 @@ export function serverNames(server: Server): string[] {
   return names.includes('*') ? [] : [...new Set(names.map((n) => n.toLowerCase()))];
 }
 
-/** Whether the server has what its mode needs: a certificate, and a CA for MUTUAL. */
+/**
+ * Whether the server has what its mode needs: a certificate, and a CA for MUTUAL and
+ * OPTIONAL_MUTUAL (both verify client certificates; api/istio/networking/gateway.ts
+ * requires the same).
+ */
 export function hasCertificates(server: Server): boolean {
   const tls = server.tls;
   if (!tls) return false;
@@ -50,7 +52,7 @@ export function hasCertificates(server: Server): boolean {
   const creds = tls.credentialNames?.length || tls.credentialName;
   if (creds) return true;
   if (!tls.serverCertificate || !tls.privateKey) return false;
-  return tls.mode !== 'MUTUAL' || Boolean(tls.caCertificates);
+  return tls.mode === 'SIMPLE' || Boolean(tls.caCertificates);
 }
 
 function certificateSecrets(server: Server): string[] {

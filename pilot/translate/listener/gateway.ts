@@ -20,6 +20,7 @@ import { gatewayKey, parseServerHost } from '../route/gateway-routes.ts';
 import type { GatewayHttpServer } from '../route/gateway-routes.ts';
 import { listenerAddress, wildcardAddress } from './address.ts';
 import { TLS_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
+import type { TcpTarget } from './filters.ts';
 import { tcpRouteTarget, tlsRoutes } from './l4-routes.ts';
 import { securityNetworkFilters } from '../security/network-filters.ts';
 import { gatewayBindPort } from './gateway-port.ts';
@@ -108,6 +109,11 @@ function l4Chains(
   let catchAll = false;
   let tls = false;
   const security = securityNetworkFilters(ctx);
+  // Network RBAC, then tcp_proxy named after the (first) cluster it forwards to.
+  const filtersTo = (t: TcpTarget) => [
+    ...security,
+    tcpProxyFilter(t.cluster ?? t.weighted![0]!.name, t),
+  ];
   for (const { gateway, server } of entry.l4) {
     const rctx: RouteContext = {
       ...ctx,
@@ -126,10 +132,7 @@ function l4Chains(
         tls = true;
         chains.push({
           ...(names.length > 0 ? { filter_chain_match: { server_names: names } } : {}),
-          filters: [
-            ...security,
-            tcpProxyFilter(target.cluster ?? target.weighted![0]!.name, target),
-          ],
+          filters: filtersTo(target),
           transport_socket: serverTransportSocket(server, false),
         });
         break;
@@ -138,12 +141,7 @@ function l4Chains(
         const target = tcpRouteTarget(rctx, vs);
         if (target && !catchAll) {
           catchAll = true;
-          chains.push({
-            filters: [
-              ...security,
-              tcpProxyFilter(target.cluster ?? target.weighted![0]!.name, target),
-            ],
-          });
+          chains.push({ filters: filtersTo(target) });
         }
         continue;
       }
@@ -159,10 +157,7 @@ function l4Chains(
         tls = true;
         chains.push({
           filter_chain_match: { server_names: names },
-          filters: [
-            ...security,
-            tcpProxyFilter(route.target.cluster ?? route.target.weighted![0]!.name, route.target),
-          ],
+          filters: filtersTo(route.target),
         });
       }
     }

@@ -25,9 +25,11 @@ import { inboundRouteConfig } from './inbound-route.ts';
  */
 export function inboundPassthroughChains(ctx: BuildContext): Record<string, unknown>[] {
   const cluster = INBOUND_PASSTHROUGH_CLUSTER;
+  // The policies are looked up once; each chain gets its own list.
+  const security = securityNetworkFilters(ctx);
   const tcpFilters = () => [
     METADATA_EXCHANGE_FILTER,
-    ...securityNetworkFilters(ctx),
+    ...security,
     tcpProxyFilter(cluster, { cluster }),
   ];
   return [

@@ -7,9 +7,7 @@
 import type { BuildContext } from '../cluster/context.ts';
 import { SDS_ROOT_CA, SDS_WORKLOAD_CERT, sdsSecretConfig } from '../cluster/sds.ts';
 import { modeForPort, type EffectiveMode } from '../../model/peer-authentication.ts';
-
-const DOWNSTREAM_TLS_CONTEXT =
-  'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+import { DOWNSTREAM_TLS_CONTEXT } from '../common/type-urls.ts';
 
 /** Istio's default cipher suites for mesh TLS (security.SupportedCiphers). */
 export const ISTIO_CIPHER_SUITES = [

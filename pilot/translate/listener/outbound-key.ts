@@ -13,35 +13,19 @@
 // Nothing else is read: not the IPs themselves, the pod name, the service account,
 // the DNS domain or other metadata, and no workload-selected policy (those
 // apply to inbound listeners, which are built per proxy).
-import type { VirtualService } from '../../model/types.ts';
 import type { BuildContext } from '../cluster/context.ts';
 import { interceptionNone, localhostAddress } from '../common/interception.ts';
 import { identityKey, labelsKey } from '../common/push-memo.ts';
 import { outboundPolicy } from '../route/sidecar-routes.ts';
+import { usesSourceLabels } from '../route/source-labels.ts';
 import { wildcardAddress } from './address.ts';
-
-// VirtualService lists (per push and scope) whose tcp/tls routes depend on the proxy's labels.
-const labelSensitive = new WeakMap<readonly VirtualService[], boolean>();
-
-function l4UsesSourceLabels(list: readonly VirtualService[]): boolean {
-  let uses = labelSensitive.get(list);
-  if (uses === undefined) {
-    uses = list.some((vs) =>
-      [...(vs.spec.tcp ?? []), ...(vs.spec.tls ?? [])].some((r) =>
-        r.match?.some((m) => m.sourceLabels && Object.keys(m.sourceLabels).length > 0),
-      ),
-    );
-    labelSensitive.set(list, uses);
-  }
-  return uses;
-}
 
 /** The key of a sidecar's `0.0.0.0_PORT` / `VIP_PORT` outbound listeners. */
 export function outboundListenersKey(ctx: BuildContext): string {
   const { proxy } = ctx;
   const none = interceptionNone(proxy);
   const address = none ? localhostAddress(proxy) : wildcardAddress(proxy);
-  const labels = l4UsesSourceLabels(ctx.push.virtualServicesForSidecar(proxy))
+  const labels = usesSourceLabels(ctx.push.virtualServicesForSidecar(proxy), 'l4')
     ? labelsKey(proxy.labels)
     : '';
   const sidecar = identityKey(ctx.push.sidecarFor(proxy));

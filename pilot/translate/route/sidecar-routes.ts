@@ -15,10 +15,8 @@ import type { RouteContext } from './context.ts';
 import { defaultRoute } from './default-route.ts';
 import { routesForVirtualService } from './virtual-service.ts';
 import { claimingVirtualService } from './vs-claims.ts';
+import { usesSourceLabels } from './source-labels.ts';
 import { virtualServiceHosts } from './vs-hosts.ts';
-
-// Listener generation asks for the resolved hosts too.
-export { virtualServiceHosts };
 
 export interface VirtualHostEntry {
   name: string;
@@ -168,22 +166,6 @@ function catchAllHost(ctx: BuildContext): Record<string, unknown> {
   };
 }
 
-// VirtualService lists (per push and scope) whose routes depend on the proxy's labels.
-const labelSensitive = new WeakMap<readonly VirtualService[], boolean>();
-
-function usesSourceLabels(virtualServices: readonly VirtualService[]): boolean {
-  let uses = labelSensitive.get(virtualServices);
-  if (uses === undefined) {
-    uses = virtualServices.some((vs) =>
-      [...(vs.spec.http ?? []), ...(vs.spec.tcp ?? []), ...(vs.spec.tls ?? [])].some((r) =>
-        r.match?.some((m) => m.sourceLabels && Object.keys(m.sourceLabels).length > 0),
-      ),
-    );
-    labelSensitive.set(virtualServices, uses);
-  }
-  return uses;
-}
-
 /**
  * Everything of the proxy a sidecar's outbound route config depends on: the
  * namespace (visibility, short host names, sourceNamespace), the DNS domain, the
@@ -193,7 +175,7 @@ function usesSourceLabels(virtualServices: readonly VirtualService[]): boolean {
  */
 function routeConfigKey(ctx: BuildContext, port: number): string {
   const { proxy } = ctx;
-  const labels = usesSourceLabels(ctx.push.virtualServicesForSidecar(proxy))
+  const labels = usesSourceLabels(ctx.push.virtualServicesForSidecar(proxy), 'all')
     ? labelsKey(proxy.labels)
     : '';
   const sidecar = identityKey(ctx.push.sidecarFor(proxy));

@@ -12,7 +12,8 @@ import { rbacFilters } from './rbac.ts';
 
 type Obj = Record<string, unknown>;
 
-function policiesOf(ctx: BuildContext) {
+/** The policies selecting this proxy's workload (none when the push has no index of them). */
+export function workloadPolicies(ctx: BuildContext) {
   return ctx.push.workloadPolicies?.(ctx.proxy) ?? NO_POLICIES;
 }
 
@@ -22,7 +23,7 @@ function policiesOf(ctx: BuildContext) {
  */
 export function securityHttpFilters(ctx: BuildContext, port: number | undefined): Obj[] {
   if (ctx.family === 'grpc') return [];
-  const p = policiesOf(ctx);
+  const p = workloadPolicies(ctx);
   const out: Obj[] = [];
   const jwt = jwtAuthnFilter(p.requestAuthentications);
   if (jwt) out.push(jwt);
@@ -38,7 +39,7 @@ export function applyRouteRateLimits(
   port: number,
   routeConfig: EnvoyResource,
 ): EnvoyResource {
-  const limits: readonly LocalRateLimit[] = policiesOf(ctx).localRateLimits;
+  const limits: readonly LocalRateLimit[] = workloadPolicies(ctx).localRateLimits;
   if (limits.length === 0) return routeConfig;
   return withRouteRateLimits(routeConfig, routeRateLimits(limits, port)) as EnvoyResource;
 }

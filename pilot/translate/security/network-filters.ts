@@ -4,7 +4,7 @@
 // inbound TCP ports and inbound passthrough, and a gateway's TCP and TLS servers —
 // never a sidecar's outbound chains (Istio issue 39148 was a regression that did).
 import type { BuildContext } from '../cluster/context.ts';
-import { NO_POLICIES } from '../../model/authorization.ts';
+import { workloadPolicies } from './http-filters.ts';
 import { rbacFilters } from './rbac.ts';
 
 type Obj = Record<string, unknown>;
@@ -12,5 +12,5 @@ type Obj = Record<string, unknown>;
 /** The network filters to put before tcp_proxy; none for proxyless gRPC (it has no TCP chains). */
 export function securityNetworkFilters(ctx: BuildContext): Obj[] {
   if (ctx.family === 'grpc') return [];
-  return rbacFilters(ctx.push.workloadPolicies?.(ctx.proxy) ?? NO_POLICIES, true);
+  return rbacFilters(workloadPolicies(ctx), true);
 }

@@ -25,7 +25,7 @@ import {
   virtualInboundListener,
   virtualOutboundListener,
 } from '../listener/virtual.ts';
-import { interceptionNone } from '../common/interception.ts';
+import { interceptionNone, ipv6Only } from '../common/interception.ts';
 import { sidecarRouteConfiguration } from '../route/sidecar-routes.ts';
 import { credentialSecretGenerator } from '../router/credentials.ts';
 
@@ -39,8 +39,7 @@ function context(push: PushContext, proxy: Proxy): BuildContext {
  * push and its name (loadAssignment): proxies alike in these share one list.
  */
 function outboundViewKey(ctx: BuildContext): string {
-  const v6Only = ctx.proxy.ips.length > 0 && ctx.proxy.ips.every((ip) => ip.includes(':'));
-  return `${ctx.family}|${ctx.proxy.namespace}|${ctx.proxy.clusterId}|${v6Only}`;
+  return `${ctx.family}|${ctx.proxy.namespace}|${ctx.proxy.clusterId}|${ipv6Only(ctx.proxy)}`;
 }
 
 /**
