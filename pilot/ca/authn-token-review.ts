@@ -3,7 +3,7 @@
 import { AuthenticationV1Api } from '@kubernetes/client-node';
 import type { KubeConfig, V1TokenReview } from '@kubernetes/client-node';
 import { CaError } from './errors.ts';
-import { kubeMessage } from './root-store.ts';
+import { kubeMessage } from '../config/kube-client.ts';
 import type { AuthnResult, Authenticator, Credentials } from './types.ts';
 
 /** Istio's CA audience: tokens minted for it cannot be replayed against the API server. */

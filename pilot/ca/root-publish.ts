@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ApiException, CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import { CaError, errorMessage } from './errors.ts';
-import { kubeMessage } from './root-store.ts';
+import { kubeMessage } from '../config/kube-client.ts';
 
 export const ROOT_CERT_CONFIGMAP = 'istio-ca-root-cert';
 export const ROOT_CERT_KEY = 'root-cert.pem';

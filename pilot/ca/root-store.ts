@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiException, CoreV1Api } from '@kubernetes/client-node';
+import { kubeMessage } from '../config/kube-client.ts';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { CaError, errorMessage } from './errors.ts';
 import type { RootPair } from './self-signed-root.ts';
@@ -135,21 +136,4 @@ export class SecretRootStore implements RootStore {
       throw storeError(this.where, kubeMessage(err));
     }
   }
-}
-
-/** The Status message of a client-node ApiException, else the error's own message. */
-export function kubeMessage(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body: unknown = err.body;
-    let message: string | undefined;
-    if (typeof body === 'string') {
-      try {
-        message = (JSON.parse(body) as { message?: string }).message;
-      } catch {
-        message = body.split('\n', 1)[0];
-      }
-    } else if (body && typeof body === 'object') message = (body as { message?: string }).message;
-    return `HTTP ${err.code}${message ? `: ${message}` : ''}`;
-  }
-  return errorMessage(err);
 }

@@ -4,6 +4,7 @@
 // and drop fields they do not know, while the informer's watch events stay raw
 // JSON; the store must see one form only.
 import {
+  ApiException,
   HttpMethod,
   IsomorphicFetchHttpLibrary,
   KubeConfig,
@@ -49,6 +50,22 @@ function statusMessage(text: string): string {
     // not JSON: e.g. "404 page not found" for a group that is not served
   }
   return text.split('\n', 1)[0]!.trim() || 'no body';
+}
+
+/**
+ * What a client-node typed call failed with: `HTTP <code>: <Status message>`
+ * for an ApiException, else the error's own message. One line either way.
+ */
+export function kubeMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body: unknown = err.body;
+    const message =
+      typeof body === 'string'
+        ? body && statusMessage(body)
+        : (body as { message?: string } | undefined)?.message;
+    return `HTTP ${err.code}${message ? `: ${message}` : ''}`;
+  }
+  return errorMessage(err);
 }
 
 /**

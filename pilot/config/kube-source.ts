@@ -23,7 +23,7 @@ import type {
 import { admitObject } from './admit.ts';
 import { DiagnosticBoard } from './diagnostics.ts';
 import { errorMessage } from './errors.ts';
-import { defaultKubeConfig } from './kube-client.ts';
+import { defaultKubeConfig, kubeMessage } from './kube-client.ts';
 import { KindWatch } from './kube-kind-watch.ts';
 
 export interface KubeSourceOptions {
@@ -112,7 +112,7 @@ export class KubeConfigSource implements ConfigSource {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     } catch (err) {
-      throw new Error(apiErrorMessage(err), { cause: err });
+      throw new Error(kubeMessage(err), { cause: err });
     }
   }
 
@@ -187,20 +187,6 @@ export class KubeConfigSource implements ConfigSource {
   #kindOrigin(info: KindInfo): string {
     return `kube ${info.group || 'core'} ${info.plural}`;
   }
-}
-
-/** The `message` of a Kubernetes Status in a client-node ApiException, else the error's own. */
-function apiErrorMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      const status = JSON.parse(body) as { message?: string };
-      if (status.message) return status.message;
-    } catch {
-      // not a Status body
-    }
-  }
-  return errorMessage(err);
 }
 
 /**

@@ -13,7 +13,7 @@ import type { WireNode } from './node.ts';
 import { affectedNames } from './scope-names.ts';
 import { Subscription } from './subscription.ts';
 import { connectionStatus } from './sync-status.ts';
-import type { WireResponse } from './wire.ts';
+import type { ResponseHeader, WireResponse } from './wire.ts';
 import { SOTW_COMPLETE_TYPES, metricType, pushOrder } from './type-urls.ts';
 import type { AdsCall, Reply, StreamContext, WireStatus } from './stream-types.ts';
 import type { IncrementalScope, PushSnapshot, ProxySyncStatus } from './types.ts';
@@ -177,8 +177,11 @@ export abstract class Connection<Push extends PushSnapshot> {
     }
   }
 
-  protected nextNonce(): string {
-    return `${this.noncePrefix}-${++this.nonceSeq}`;
+  /** The header of the next response of `sub`, under a new nonce, recorded as sent. */
+  protected nextHeader(sub: Subscription, push: Push): ResponseHeader {
+    const nonce = `${this.noncePrefix}-${++this.nonceSeq}`;
+    sub.recordSent(nonce, push.version);
+    return { version: push.version, typeUrl: sub.typeUrl, nonce, identifier: this.ctx.identifier };
   }
 
   protected recordNack(

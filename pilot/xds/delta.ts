@@ -87,9 +87,7 @@ export class DeltaConnection<Push extends PushSnapshot> extends Connection<Push>
       // Same hash as the proxy declared on reconnect: same content, keep it for config_dump.
       else if (!sub.current.has(r.name)) sub.current.set(r.name, r);
     }
-    const removed = scoped
-      ? removedAmong(sub, resources, scoped)
-      : removedAmong(sub, resources, undefined, inKnown);
+    const removed = removedAmong(sub, resources, scoped, inKnown);
     if (!force && changed.length === 0 && removed.length === 0) return;
     let bytes = 0;
     for (const r of changed) {
@@ -103,15 +101,12 @@ export class DeltaConnection<Push extends PushSnapshot> extends Connection<Push>
       sub.current.delete(name);
       if (sub.names.has(name)) sub.absent.add(name);
     }
-    const nonce = this.nextNonce();
-    sub.recordSent(nonce, push.version);
-    const header = {
-      version: push.version,
-      typeUrl: sub.typeUrl,
-      nonce,
-      identifier: this.ctx.identifier,
-    };
-    this.write(deltaResponse(header, changed, removed), sub.typeUrl, bytes, startedAt);
+    this.write(
+      deltaResponse(this.nextHeader(sub, push), changed, removed),
+      sub.typeUrl,
+      bytes,
+      startedAt,
+    );
   }
 }
 
@@ -120,14 +115,15 @@ export class DeltaConnection<Push extends PushSnapshot> extends Connection<Push>
  * ones that do not exist, reported once so the proxy need not wait for its
  * does-not-exist timeout. `among`: only those names were generated (an
  * incremental push), so only they can be judged; otherwise every held and
- * subscribed name, looked at only when something can be missing, so the
- * common push (everything still there) costs no allocation.
+ * subscribed name, looked at only when something can be missing (`inKnown`:
+ * how many of `resources` the proxy holds), so the common push (everything
+ * still there) costs no allocation.
  */
 function removedAmong(
   sub: Subscription,
   resources: readonly EncodedResource[],
   among: readonly string[] | undefined,
-  inKnown = 0,
+  inKnown: number,
 ): string[] {
   const removed: string[] = [];
   if (!among) {

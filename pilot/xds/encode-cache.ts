@@ -16,6 +16,7 @@ import { TypeUrl, encodeResource } from '../../api/envoy/registry.ts';
 import type { EnvoyResource } from '../translate/types.ts';
 import type { EncodedAny } from './encode.ts';
 import { XdsError, errorMessage } from './errors.ts';
+import { Writer, fieldSize } from './wire-format.ts';
 
 export interface ContentEncoding {
   any: EncodedAny;
@@ -58,7 +59,19 @@ export function encodeByContent(resource: EnvoyResource): ContentEncoding {
     type_url === TypeUrl.RouteConfiguration && Array.isArray(resource.virtual_hosts)
       ? encodeRouteConfiguration(resource, resource.virtual_hosts as Record<string, unknown>[])
       : cached(keyOf(resource), () => encodeValue(resource));
-  return { any: { type_url, value }, version: hash('sha256', value, 'base64url').slice(0, 22) };
+  return { any: { type_url, value }, version: versionOf(value) };
+}
+
+/** Hashes of cached encodings: a cache hit needs no second pass over its bytes. */
+const versions = new WeakMap<Buffer, string>();
+
+function versionOf(value: Buffer): string {
+  let version = versions.get(value);
+  if (version === undefined) {
+    version = hash('sha256', value, 'base64url').slice(0, 22);
+    versions.set(value, version);
+  }
+  return version;
 }
 
 /** RouteConfiguration.virtual_hosts (route.proto). */
@@ -98,12 +111,7 @@ function encodeRouteConfiguration(
 
 /** Tag (length-delimited) and length of a field. */
 function fieldHead(field: number, length: number): Buffer {
-  const out: number[] = [(field << 3) | 2];
-  let n = length;
-  while (n >= 0x80) {
-    out.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
+  const w = new Writer(Buffer.allocUnsafe(fieldSize(field, length) - length));
+  w.head(field, length);
+  return w.buf;
 }

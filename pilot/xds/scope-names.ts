@@ -5,8 +5,8 @@
 import type { Subscription } from './subscription.ts';
 import type { IncrementalScope } from './types.ts';
 
-export /** The names of `sub` the scope touches: those the proxy asked for, and on a wildcard subscription those it holds. */
-function affectedNames(sub: Subscription, scope: IncrementalScope): string[] {
+/** The names of `sub` the scope touches: those the proxy asked for, and on a wildcard subscription those it holds. */
+export function affectedNames(sub: Subscription, scope: IncrementalScope): string[] {
   const grouping = scope.grouping;
   if (grouping?.typeUrl === sub.typeUrl && !sub.wildcard) {
     const groups = groupedNames(sub.nameList(), grouping.keyOf);

@@ -98,16 +98,8 @@ export class SotwConnection<Push extends PushSnapshot> extends Connection<Push> 
         sub.current.set(r.name, r);
       }
     }
-    const nonce = this.nextNonce();
     let bytes = 0;
     for (const r of send) bytes += r.any.value.length;
-    sub.recordSent(nonce, push.version);
-    const header = {
-      version: push.version,
-      typeUrl: sub.typeUrl,
-      nonce,
-      identifier: this.ctx.identifier,
-    };
-    this.write(sotwResponse(header, send), sub.typeUrl, bytes, startedAt);
+    this.write(sotwResponse(this.nextHeader(sub, push), send), sub.typeUrl, bytes, startedAt);
   }
 }

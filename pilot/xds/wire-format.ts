@@ -5,7 +5,7 @@ import type { EncodedAny } from './encode.ts';
 
 const LENGTH_DELIMITED = 2;
 
-export function varintSize(n: number): number {
+function varintSize(n: number): number {
   let size = 1;
   while (n >= 0x80) {
     n = Math.floor(n / 128);

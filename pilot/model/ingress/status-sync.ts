@@ -75,7 +75,15 @@ export class IngressStatusSync {
   async #pass(): Promise<void> {
     const { snapshot, mesh, write, log } = this.#options;
     let failed = false;
-    for (const update of ingressStatusUpdates(snapshot(), mesh)) {
+    let updates: IngressStatusUpdate[];
+    try {
+      updates = ingressStatusUpdates(snapshot(), mesh);
+    } catch (err) {
+      // Passes run from a timer: a throw here would end the process.
+      log.warn(`ingress status: cannot compute: ${(err as Error).message}`);
+      return;
+    }
+    for (const update of updates) {
       if (this.#stopped) return;
       const what = `ingress ${update.namespace}/${update.name}`;
       try {

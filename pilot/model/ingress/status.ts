@@ -40,7 +40,7 @@ function toStatus(addresses: string[]): LoadBalancerIngress[] {
 }
 
 /** The gateway Service's addresses, or undefined when no status is to be written. */
-export function gatewayAddresses(
+function gatewayAddresses(
   snapshot: ConfigSnapshot,
   mesh: MeshConfig,
 ): LoadBalancerIngress[] | undefined {

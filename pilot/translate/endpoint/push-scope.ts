@@ -54,34 +54,15 @@ export function endpointPushScope(
     }
     hosts.add(hostname);
   }
-  const list = [...hosts];
   return {
     hosts,
-    affects: (typeUrl, name) =>
-      typeUrl !== CLUSTER_LOAD_ASSIGNMENT ||
-      (list.length <= 8 ? list.some((h) => isClusterOf(name, h)) : hosts.has(hostOf(name))),
+    // Scanned only where `grouping` cannot serve (wildcard EDS subscriptions).
+    affects: (typeUrl, name) => typeUrl !== CLUSTER_LOAD_ASSIGNMENT || hosts.has(hostOf(name)),
     grouping: { typeUrl: CLUSTER_LOAD_ASSIGNMENT, keyOf: hostOf, keys: hosts },
     needsFull: (proxy) =>
       proxy.ips.some((ip) => addresses.has(ip)) ||
       (proxy.podName !== undefined && pods.has(`${proxy.namespace}/${proxy.podName}`)),
   };
-}
-
-const BAR = '|'.charCodeAt(0);
-
-/**
- * Whether `name` is `outbound|port|subset|host`, without slicing: this runs for
- * every EDS name of every proxy on every endpoint change.
- */
-function isClusterOf(name: string, host: string): boolean {
-  const at = name.length - host.length;
-  return (
-    at > 0 &&
-    name.charCodeAt(at - 1) === BAR &&
-    name.endsWith(host) &&
-    name.startsWith('outbound|') &&
-    name.lastIndexOf('|') === at - 1
-  );
 }
 
 /** The host of an outbound cluster name `outbound|port|subset|host` ('' for other names). */
