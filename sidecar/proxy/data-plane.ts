@@ -5,7 +5,7 @@
 import { TypeUrl } from '../../api/envoy/registry.ts';
 import type { ApplyResult, DataPlane, EnvoyResource } from '../types.ts';
 import type { Obj } from './config/values.ts';
-import { filterStats } from './filters/filter-stats.ts';
+import { CounterMap } from './filters/filter-stats.ts';
 import { ListenerManager } from './listener/listener-manager.ts';
 import type { RequestCompleteHook } from './record.ts';
 import { compileRouteConfiguration, type RouteTable } from './route/route-table.ts';
@@ -15,8 +15,8 @@ import {
   type ProxyRuntime,
   type TelemetryHooks,
 } from './runtime.ts';
-import { compileClusterFilters, setClusterExchanges } from './tcp/cluster-filters.ts';
-import { setPeerExchange, type TcpPeerExchange } from './tcp/metadata-exchange.ts';
+import { compileClusterFilters } from './tcp/cluster-filters.ts';
+import type { TcpPeerExchange } from './tcp/metadata-exchange.ts';
 import { SecretStore } from './tls/secret-store.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
 
@@ -68,11 +68,13 @@ export class ProxyDataPlane implements DataPlane {
       routeTable: (name) => self.routes.get(name),
       onRequestComplete: options.onRequestComplete,
       telemetry: options.telemetry,
+      peerExchange: options.peerExchange,
+      clusterExchanges: new Map(),
+      stats: new CounterMap(),
       originalDestination: safeResolver(options.originalDestination),
       bindAddress: bindAddressFor(options.bindIp),
     };
     this.listenersMgr = new ListenerManager(this.runtime, options.onListenerError ?? (() => {}));
-    setPeerExchange(this.runtime, options.peerExchange);
   }
 
   /** Telemetry may attach after construction; the hook is read per request. */
@@ -93,7 +95,7 @@ export class ProxyDataPlane implements DataPlane {
         const filters = compileClusterFilters(res);
         if (filters.errors.length > 0) return { errors: filters.errors };
         const errors = this.clusters.applyClusters(res);
-        if (errors.length === 0) setClusterExchanges(this.runtime, filters.exchanges);
+        if (errors.length === 0) this.runtime.clusterExchanges = filters.exchanges;
         return { errors };
       }
       case TypeUrl.ClusterLoadAssignment:
@@ -125,12 +127,12 @@ export class ProxyDataPlane implements DataPlane {
 
   /** Telemetry's side of Istio's TCP metadata exchange (what we send, how to read a peer). */
   set peerExchange(x: TcpPeerExchange | undefined) {
-    setPeerExchange(this.runtime, x);
+    this.runtime.peerExchange = x;
   }
 
   /** The data path's own counters under Envoy's names (tcp.rbac.*, metadata_exchange.*), for /stats. */
   stats(): { name: string; value: number; type: 'counter' }[] {
-    return [...filterStats(this.runtime).entries()].map(([name, value]) => ({
+    return [...this.runtime.stats.entries()].map(([name, value]) => ({
       name,
       value,
       type: 'counter',

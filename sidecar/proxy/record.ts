@@ -2,6 +2,7 @@
 // object of fixed shape, filled in as the request goes, handed to the
 // onRequestComplete hook when it ends. Metrics, access logs and tracing plug in
 // there without touching the request path.
+import type { ConnectionInfo } from './http/request-context.ts';
 
 /** Envoy response flags (short form, as in %RESPONSE_FLAGS%). */
 export type ResponseFlag =
@@ -103,6 +104,25 @@ export class RequestRecord {
     this.startMono = startMono;
     this.listenerName = listenerName;
     this.protocol = protocol;
+  }
+
+  /**
+   * The downstream connection's facts: addresses, listener direction, and the mTLS
+   * identities and SNI when the chain terminated TLS. `serverName` overrides the SNI
+   * (tls_inspector's, on a TLS stream passed through).
+   */
+  setDownstream(conn: ConnectionInfo, serverName?: string): void {
+    this.downstreamRemoteAddress = conn.remoteAddress;
+    this.downstreamRemotePort = conn.remotePort;
+    this.downstreamLocalAddress = conn.localAddress;
+    this.downstreamLocalPort = conn.localPort;
+    this.direction = conn.direction ?? '';
+    const tls = conn.tls;
+    if (tls) {
+      this.peerPrincipal = tls.peerPrincipal;
+      this.localPrincipal = tls.localPrincipal;
+    }
+    this.requestedServerName = serverName ?? tls?.serverName ?? '';
   }
 
   addFlag(flag: ResponseFlag | string): void {

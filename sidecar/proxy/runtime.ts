@@ -2,8 +2,11 @@
 // configurations, the telemetry hook and the original-destination lookup. Config
 // swaps replace what these point to; requests already running keep what they took.
 import type net from 'node:net';
+import type { FilterStats } from './filters/filter-stats.ts';
 import type { RequestCompleteHook, RequestRecord } from './record.ts';
 import type { RouteTable } from './route/route-table.ts';
+import type { ClusterExchanges } from './tcp/cluster-filters.ts';
+import type { TcpPeerExchange } from './tcp/metadata-exchange.ts';
 import type { SecretStore } from './tls/secret-store.ts';
 import type { ClusterManager } from './upstream/cluster-manager.ts';
 import type { HeaderMap } from './upstream/types.ts';
@@ -46,6 +49,12 @@ export interface ProxyRuntime {
   onRequestComplete: RequestCompleteHook | undefined;
   /** Telemetry's per-request hooks (peer metadata, trace context); read per request. */
   telemetry: TelemetryHooks | undefined;
+  /** Telemetry's side of Istio's TCP metadata exchange; read per connection. */
+  peerExchange: TcpPeerExchange | undefined;
+  /** The metadata exchange of each cluster that has one (Cluster.filters), replaced per CDS update. */
+  clusterExchanges: ClusterExchanges;
+  /** The filters' counters under Envoy's names (tcp.rbac.*, metadata_exchange.*). */
+  readonly stats: FilterStats;
   originalDestination: OriginalDestinationResolver;
   /** The address a listener's socket binds for its configured address (see bindAddressFor). */
   bindAddress(configured: string): string;

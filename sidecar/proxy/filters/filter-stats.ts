@@ -1,5 +1,5 @@
 // Counters filters keep under Envoy's stat names (`tcp.rbac.denied`, …), one set per
-// proxy (keyed by its runtime, so proxies sharing a process keep their own). They
+// proxy (held by its runtime, so proxies sharing a process keep their own). They
 // outlive config updates, as Envoy's stats do when a listener is replaced.
 export interface FilterStats {
   inc(name: string): void;
@@ -8,7 +8,7 @@ export interface FilterStats {
   entries(): IterableIterator<[string, number]>;
 }
 
-class CounterMap implements FilterStats {
+export class CounterMap implements FilterStats {
   readonly #counters = new Map<string, number>();
 
   inc(name: string): void {
@@ -22,13 +22,4 @@ class CounterMap implements FilterStats {
   entries(): IterableIterator<[string, number]> {
     return this.#counters.entries();
   }
-}
-
-const byOwner = new WeakMap<object, FilterStats>();
-
-/** The counters of one proxy (`owner` is its ProxyRuntime). */
-export function filterStats(owner: object): FilterStats {
-  let s = byOwner.get(owner);
-  if (!s) byOwner.set(owner, (s = new CounterMap()));
-  return s;
 }

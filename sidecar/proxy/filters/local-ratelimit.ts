@@ -159,7 +159,8 @@ class LocalRateLimitFilter implements HttpFilter {
     const cfg = this.configFor(ctx);
     if (!cfg.bucket || cfg.enabled === 0 || (cfg.enabled < 1 && Math.random() >= cfg.enabled))
       return true;
-    seen.set(ctx.request, cfg);
+    // Remembered only for the x-ratelimit-* headers: no WeakMap write per request otherwise.
+    if (cfg.xRateLimitHeaders) seen.set(ctx.request, cfg);
     if (cfg.bucket.consume()) return true;
     const enforced = cfg.enforced >= 1 || (cfg.enforced > 0 && Math.random() < cfg.enforced);
     if (!enforced) {

@@ -140,22 +140,12 @@ export class HttpConnectionManager implements DecodeResumer {
     rec.method = ctx.method;
     rec.authority = ctx.authority;
     rec.path = ctx.path;
-    rec.downstreamRemoteAddress = ctx.conn.remoteAddress;
-    rec.downstreamRemotePort = ctx.conn.remotePort;
-    rec.downstreamLocalAddress = ctx.conn.localAddress;
-    rec.downstreamLocalPort = ctx.conn.localPort;
-    const tlsInfo = ctx.conn.tls;
-    if (tlsInfo) {
-      rec.peerPrincipal = tlsInfo.peerPrincipal;
-      rec.localPrincipal = tlsInfo.localPrincipal;
-      rec.requestedServerName = tlsInfo.serverName;
-    }
+    rec.setDownstream(ctx.conn);
     const ua = ctx.headers['user-agent'];
     if (typeof ua === 'string') rec.userAgent = ua;
     const cl = ctx.headers['content-length'];
     if (typeof cl === 'string') rec.bytesReceived = Number(cl) || 0;
     rec.requestId = applyEnvoyRequestHeaders(ctx.headers, cfg, ctx.conn, ctx.scheme);
-    rec.direction = ctx.conn.direction ?? '';
     rec.grpc = ctx.isGrpc;
     const xff = ctx.headers['x-forwarded-for'];
     if (xff !== undefined) rec.forwardedFor = Array.isArray(xff) ? xff.join(',') : xff;

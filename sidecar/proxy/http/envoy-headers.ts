@@ -32,15 +32,29 @@ const RESPONSE_DROP = new Set([...HOP_BY_HOP, 'te']);
 
 export type RequestCodec = 'h1' | 'h2' | 'upgrade';
 
-/** The names a `connection` header nominates as hop-by-hop (lowercase, none empty). */
-function connectionTokens(conn: string | string[]): string[] {
+const CLOSE: readonly string[] = ['close'];
+/** Nominated names a request keeps: `te` (filtered on its value instead), and on Upgrade `upgrade`. */
+const REQUEST_KEEP: ReadonlySet<string> = new Set(['te']);
+const UPGRADE_KEEP: ReadonlySet<string> = new Set(['te', 'upgrade']);
+const NONE_KEPT: ReadonlySet<string> = new Set();
+
+/**
+ * The names a `connection` header nominates as hop-by-hop (lowercase, none empty),
+ * less those in `keep`; null when none. Runs per request: the usual values
+ * allocate nothing.
+ */
+function connectionTokens(
+  conn: string | string[],
+  keep: ReadonlySet<string>,
+): readonly string[] | null {
   const text = String(conn);
   // The usual values name no header beyond the fixed hop-by-hop ones.
-  if (text === 'keep-alive' || text === 'close') return text === 'close' ? ['close'] : [];
-  const out: string[] = [];
+  if (text === 'keep-alive') return null;
+  if (text === 'close') return CLOSE;
+  let out: string[] | null = null;
   for (const t of text.split(',')) {
     const name = t.trim().toLowerCase();
-    if (name !== '') out.push(name);
+    if (name !== '' && !keep.has(name)) (out ??= []).push(name);
   }
   return out;
 }
@@ -56,13 +70,10 @@ export function upstreamRequestHeaders(h: HeaderMap, codec: RequestCodec): Heade
   const drop =
     codec === 'h1' ? H1_REQUEST_DROP : codec === 'h2' ? H2_REQUEST_DROP : UPGRADE_REQUEST_DROP;
   const conn = h.connection;
-  let tokens: string[] | null = null;
-  if (conn !== undefined) {
-    tokens = connectionTokens(conn).filter(
-      (n) => n !== 'te' && !(codec === 'upgrade' && n === 'upgrade'),
-    );
-    if (tokens.length === 0) tokens = null;
-  }
+  const tokens =
+    conn === undefined
+      ? null
+      : connectionTokens(conn, codec === 'upgrade' ? UPGRADE_KEEP : REQUEST_KEEP);
   const out: HeaderMap = {};
   for (const k in h) {
     if (drop.has(k) || (tokens !== null && tokens.includes(k))) continue;
@@ -79,7 +90,7 @@ export function upstreamRequestHeaders(h: HeaderMap, codec: RequestCodec): Heade
  */
 export function stripResponseHopByHop(h: HeaderMap): HeaderMap {
   const conn = h.connection;
-  let tokens: string[] | null = null;
+  let tokens: readonly string[] | null = null;
   if (conn === undefined) {
     let clean = true;
     for (const k in h) {
@@ -90,8 +101,7 @@ export function stripResponseHopByHop(h: HeaderMap): HeaderMap {
     }
     if (clean) return h;
   } else {
-    tokens = connectionTokens(conn);
-    if (tokens.length === 0) tokens = null;
+    tokens = connectionTokens(conn, NONE_KEPT);
   }
   const out: HeaderMap = {};
   for (const k in h) {

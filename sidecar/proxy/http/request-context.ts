@@ -29,6 +29,8 @@ export interface ConnectionInfo {
   tls?: DownstreamTlsInfo;
   /** The terminated TLS connection itself, for what is read only on demand (XFCC's certificates). */
   tlsSocket?: import('node:tls').TLSSocket;
+  /** The chain's metadata exchange on this connection, once admitted (tcp/metadata-exchange.ts). */
+  exchange?: import('../tcp/metadata-exchange.ts').PeerExchangeSession;
 }
 
 /** Resumes the decode path after a filter paused it (implemented by the connection manager). */

@@ -162,10 +162,7 @@ export class Listener {
     if (!handler) {
       const rec = new RequestRecord(conn.listenerName, 'TCP', performance.now());
       rec.addFlag('NFCF');
-      rec.direction = conn.direction ?? '';
-      rec.downstreamRemoteAddress = conn.remoteAddress;
-      rec.downstreamLocalAddress = conn.localAddress;
-      rec.downstreamLocalPort = conn.localPort;
+      rec.setDownstream(conn, sniffed?.serverName);
       socket.destroy();
       this.runtime.onRequestComplete?.(rec);
       return;
@@ -193,6 +190,7 @@ export class Listener {
         const secured: ConnectionInfo = { ...conn, tls: info, tlsSocket: secure };
         if (!admitConnection(network, secure, secured, info.serverName, this.runtime)) return;
         const mx = startChainExchange(network, secure, info.alpn, this.runtime);
+        secured.exchange = mx;
         // The TCP proxy holds only the peer's bytes until the exchange is done (its
         // upstream connects at once, for server-first protocols); HTTP is client-first
         // and its parser must not see the header, so it waits for the whole exchange.

@@ -9,7 +9,6 @@ import type net from 'node:net';
 import type { Issues } from '../config/issues.ts';
 import type { Obj } from '../config/values.ts';
 import { ConnectionFacts } from '../filters/connection-facts.ts';
-import { filterStats } from '../filters/filter-stats.ts';
 import {
   NETWORK_RBAC_TYPE,
   NetworkRbacFilter,
@@ -57,7 +56,7 @@ export function buildNetworkFilters(
   specs: readonly NetworkFilterSpec[],
   runtime: ProxyRuntime,
 ): NetworkFilters {
-  const stats = filterStats(runtime);
+  const stats = runtime.stats;
   const rbac: NetworkRbacFilter[] = [];
   let mx: MetadataExchangeConfig | undefined;
   for (const s of specs) {
@@ -111,14 +110,7 @@ function refuse(
   runtime: ProxyRuntime,
 ): void {
   const rec = new RequestRecord(conn.listenerName, 'TCP', performance.now());
-  rec.direction = conn.direction ?? '';
-  rec.downstreamRemoteAddress = conn.remoteAddress;
-  rec.downstreamRemotePort = conn.remotePort;
-  rec.downstreamLocalAddress = conn.localAddress;
-  rec.downstreamLocalPort = conn.localPort;
-  rec.peerPrincipal = conn.tls?.peerPrincipal ?? '';
-  rec.localPrincipal = conn.tls?.localPrincipal ?? '';
-  rec.requestedServerName = serverName;
+  rec.setDownstream(conn, serverName);
   rec.connectionTerminationDetails = details;
   socket.once('close', () => {
     rec.bytesReceived = socket.bytesRead;

@@ -3,7 +3,7 @@
 // and HTTP/2 servers afterwards): HTTP/2 prior-knowledge preface, TLS, HTTP/1.x.
 // For TLS it waits for the whole ClientHello, to read SNI and ALPN (tls_inspector).
 import type net from 'node:net';
-import { parseClientHello } from '../tls/client-hello.ts';
+import { parseClientHello, type HelloResult } from '../tls/client-hello.ts';
 
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -18,25 +18,36 @@ export interface Sniffed {
 
 const METHODS = ['GET ', 'POST', 'PUT ', 'HEAD', 'DELE', 'OPTI', 'PATC', 'CONN', 'TRAC'];
 
-export function classify(buf: Buffer): Sniffed {
-  if (buf.length > 0 && buf[0] === 0x16) {
-    const hello = parseClientHello(buf);
-    return hello.state === 'done'
-      ? { transport: 'tls', application: undefined, serverName: hello.serverName, alpn: hello.alpn }
-      : { transport: 'tls', application: undefined };
-  }
+function classify(buf: Buffer): Sniffed {
+  return buf.length > 0 && buf[0] === 0x16 ? fromHello(parseClientHello(buf)) : plaintext(buf);
+}
+
+function fromHello(hello: HelloResult): Sniffed {
+  return hello.state === 'done'
+    ? { transport: 'tls', application: undefined, serverName: hello.serverName, alpn: hello.alpn }
+    : { transport: 'tls', application: undefined };
+}
+
+function plaintext(buf: Buffer): Sniffed {
   if (buf.length >= H2_PREFACE.length && buf.subarray(0, H2_PREFACE.length).equals(H2_PREFACE))
     return { transport: 'raw_buffer', application: 'h2c' };
   const head = buf.subarray(0, 4).toString('latin1');
   return { transport: 'raw_buffer', application: METHODS.includes(head) ? 'http/1.1' : undefined };
 }
 
-/** Whether `buf` could still grow into something `classify` would decide differently. */
-function undecided(buf: Buffer): boolean {
-  if (buf[0] === 0x16) return parseClientHello(buf).state === 'need-more';
-  if (buf.length >= H2_PREFACE.length) return false;
-  if (buf.length < 4) return true;
-  return H2_PREFACE.subarray(0, buf.length).equals(buf);
+/**
+ * What `buf` says, or undefined while more bytes could change it. A ClientHello is
+ * parsed once here, not again by classify: this runs on every TLS connection.
+ */
+function decided(buf: Buffer): Sniffed | undefined {
+  if (buf[0] === 0x16) {
+    const hello = parseClientHello(buf);
+    return hello.state === 'need-more' ? undefined : fromHello(hello);
+  }
+  if (buf.length < H2_PREFACE.length) {
+    if (buf.length < 4 || H2_PREFACE.subarray(0, buf.length).equals(buf)) return undefined;
+  }
+  return plaintext(buf);
 }
 
 /**
@@ -50,7 +61,8 @@ export function sniff(socket: net.Socket, timeoutMs: number, done: (s: Sniffed) 
   // Bytes are collected here, not unshifted while waiting: an unshift re-arms
   // 'readable' and would spin until more data arrives.
   let acc: Buffer | null = null;
-  const finish = (): void => {
+  // `result` when the bytes decided it; else (timeout, end of stream) what they say so far.
+  const finish = (result?: Sniffed): void => {
     if (finished) return;
     finished = true;
     socket.removeListener('readable', onReadable);
@@ -63,14 +75,14 @@ export function sniff(socket: net.Socket, timeoutMs: number, done: (s: Sniffed) 
       }
       socket.unshift(acc);
     }
-    done(acc ? classify(acc) : { transport: 'raw_buffer', application: undefined });
+    done(result ?? (acc ? classify(acc) : { transport: 'raw_buffer', application: undefined }));
   };
   const onReadable = (): void => {
     let chunk: Buffer | null;
     while ((chunk = socket.read()) !== null)
       acc = acc === null ? chunk : Buffer.concat([acc, chunk]);
-    if (acc !== null && !undecided(acc)) finish();
-    else if (socket.readableEnded) finish();
+    const result = acc !== null ? decided(acc) : undefined;
+    if (result || socket.readableEnded) finish(result);
   };
   const onClose = (): void => {
     finished = true;
@@ -79,5 +91,5 @@ export function sniff(socket: net.Socket, timeoutMs: number, done: (s: Sniffed) 
   };
   socket.on('readable', onReadable);
   socket.once('close', onClose);
-  if (timeoutMs > 0) timer = setTimeout(finish, timeoutMs);
+  if (timeoutMs > 0) timer = setTimeout(() => finish(), timeoutMs);
 }

@@ -2,7 +2,8 @@
 // Istio's metadata_exchange, which pilot puts on outbound mesh clusters so the TCP
 // proxy exchanges workload metadata with the server sidecar. Any other filter is
 // refused, as Envoy refuses a filter it has no factory for. Compiled by the data
-// plane beside the cluster manager (which does not read `filters`) and kept per proxy.
+// plane beside the cluster manager (which does not read `filters`) and kept on the
+// proxy's runtime (ProxyRuntime.clusterExchanges).
 import { Issues, resourceLines } from '../config/issues.ts';
 import { asArray, asObj, asString, type Obj } from '../config/values.ts';
 import {
@@ -36,18 +37,4 @@ export function compileClusterFilters(resources: ReadonlyMap<string, Obj>): {
     errors.push(...resourceLines(name, issues.lines));
   }
   return { exchanges, errors };
-}
-
-const byOwner = new WeakMap<object, ClusterExchanges>();
-
-export function setClusterExchanges(owner: object, exchanges: ClusterExchanges): void {
-  byOwner.set(owner, exchanges);
-}
-
-/** The metadata exchange configured on a cluster of this proxy (`owner` is its runtime). */
-export function clusterExchange(
-  owner: object,
-  cluster: string,
-): MetadataExchangeConfig | undefined {
-  return byOwner.get(owner)?.get(cluster);
 }

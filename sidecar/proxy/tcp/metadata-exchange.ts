@@ -12,7 +12,7 @@
 import type net from 'node:net';
 import type { Issues } from '../config/issues.ts';
 import { asArray, asObj, asString, isObj, type Obj } from '../config/values.ts';
-import { filterStats } from '../filters/filter-stats.ts';
+import type { ProxyRuntime } from '../runtime.ts';
 import { MxParser, mxFrame } from './mx-wire.ts';
 
 export const METADATA_EXCHANGE_TYPE = 'envoy.tcp.metadataexchange.config.MetadataExchange';
@@ -59,14 +59,6 @@ export function compileMetadataExchange(c: Obj, issues: Issues): MetadataExchang
   return { protocol };
 }
 
-const exchanges = new WeakMap<object, TcpPeerExchange>();
-
-/** Telemetry attaches here (per proxy runtime); undefined detaches. */
-export function setPeerExchange(owner: object, x: TcpPeerExchange | undefined): void {
-  if (x) exchanges.set(owner, x);
-  else exchanges.delete(owner);
-}
-
 export interface PeerExchangeSession {
   /** Resolves once the peer's header was read, found absent, or the connection ended. */
   readonly done: Promise<void>;
@@ -75,32 +67,26 @@ export interface PeerExchangeSession {
 }
 
 const NO_EXCHANGE: PeerExchangeSession = { done: Promise.resolve(), peer: undefined };
-const sessions = new WeakMap<net.Socket, PeerExchangeSession>();
-
-/** The downstream exchange the listener started on this socket, if any. */
-export function downstreamSession(socket: net.Socket): PeerExchangeSession | undefined {
-  return sessions.get(socket);
-}
 
 /**
  * Starts the exchange on a TLS socket whose handshake chose `alpn`. Writes this
  * proxy's frame now (before anything else goes to the peer), then reads the peer's
  * off the front of the socket; leaves the socket paused-mode-free and the rest of
- * the bytes in it. `owner` is the proxy runtime (stats and telemetry are per proxy).
+ * the bytes in it. Stats and telemetry's side are the proxy runtime's.
  */
 export function startExchange(
   socket: net.Socket,
   alpn: string,
   cfg: MetadataExchangeConfig,
-  owner: object,
+  runtime: Pick<ProxyRuntime, 'stats' | 'peerExchange'>,
 ): PeerExchangeSession {
-  const stats = filterStats(owner);
+  const stats = runtime.stats;
   if (alpn !== cfg.protocol) {
     stats.inc('metadata_exchange.alpn_protocol_not_found');
     return NO_EXCHANGE;
   }
   stats.inc('metadata_exchange.alpn_protocol_found');
-  const hooks = exchanges.get(owner);
+  const hooks = runtime.peerExchange;
   if (hooks) {
     socket.write(mxFrame(hooks.payload));
     stats.inc('metadata_exchange.metadata_added');
@@ -111,9 +97,8 @@ export function startExchange(
   };
   session.done = readPeerFrame(socket).then((payload) => {
     if (payload === undefined) stats.inc('metadata_exchange.initial_header_not_found');
-    else session.peer = exchanges.get(owner)?.peerFrom(payload);
+    else session.peer = runtime.peerExchange?.peerFrom(payload);
   });
-  sessions.set(socket, session);
   return session;
 }
 

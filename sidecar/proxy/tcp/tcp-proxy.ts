@@ -22,8 +22,7 @@ import type { Cluster } from '../upstream/cluster.ts';
 import type { Host } from '../upstream/host.ts';
 import { hash32 } from '../upstream/lb/hash.ts';
 import { connectUpstream } from '../tls/upstream.ts';
-import { clusterExchange } from './cluster-filters.ts';
-import { downstreamSession, startExchange } from './metadata-exchange.ts';
+import { startExchange } from './metadata-exchange.ts';
 
 export const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 
@@ -105,16 +104,7 @@ export class TcpProxyHandler implements ConnectionHandler {
 
   handle(down: net.Socket, conn: ConnectionInfo): void {
     const rec = new RequestRecord(conn.listenerName, 'TCP', performance.now());
-    rec.downstreamRemoteAddress = conn.remoteAddress;
-    rec.downstreamRemotePort = conn.remotePort;
-    rec.downstreamLocalAddress = conn.localAddress;
-    rec.downstreamLocalPort = conn.localPort;
-    rec.direction = conn.direction ?? '';
-    if (conn.tls) {
-      rec.peerPrincipal = conn.tls.peerPrincipal;
-      rec.localPrincipal = conn.tls.localPrincipal;
-      rec.requestedServerName = conn.tls.serverName;
-    }
+    rec.setDownstream(conn);
     const name = this.pickCluster();
     rec.upstreamCluster = name;
     this.open.add(down);
@@ -242,8 +232,8 @@ export class TcpProxyHandler implements ConnectionHandler {
       }
       // Istio's metadata exchange: each direction flows once its peer's header is off
       // the front of the stream; the connection counts as opened once both are known.
-      const downMx = downstreamSession(down);
-      const mxCfg = clusterExchange(this.runtime, cluster.spec.name);
+      const downMx = conn.exchange;
+      const mxCfg = this.runtime.clusterExchanges.get(cluster.spec.name);
       const upMx =
         mxCfg && o.transport
           ? startExchange(up, (up as TLSSocket).alpnProtocol || '', mxCfg, this.runtime)

@@ -9,7 +9,7 @@ import type { AuthorizationPolicy } from '../../../../pilot/model/authorization.
 import { rbacFilters } from '../../../../pilot/translate/security/rbac.ts';
 import { Issues } from '../../../../sidecar/proxy/config/issues.ts';
 import { ConnectionFacts } from '../../../../sidecar/proxy/filters/connection-facts.ts';
-import { filterStats } from '../../../../sidecar/proxy/filters/filter-stats.ts';
+import { CounterMap, type FilterStats } from '../../../../sidecar/proxy/filters/filter-stats.ts';
 import {
   NetworkRbacFilter,
   compileNetworkRbac,
@@ -55,8 +55,7 @@ function connection(c: Conn): ConnectionInfo {
 }
 
 /** Runs the filters in order as the listener does: the first refusal wins. */
-function verdict(filters: Obj[], c: Conn, owner: object = {}): string {
-  const stats = filterStats(owner);
+function verdict(filters: Obj[], c: Conn, stats: FilterStats = new CounterMap()): string {
   const facts = new ConnectionFacts(connection(c), c.sni ?? '');
   for (const f of filters) {
     const issues = new Issues();
@@ -137,7 +136,7 @@ describe('network RBAC decisions', () => {
   });
 
   it('counts tcp.rbac.allowed/denied, shadow results under the dry-run prefix, and never enforces shadow rules', () => {
-    const owner = {};
+    const owner = new CounterMap();
     const f = tcpFilters(
       [
         policy(
@@ -154,7 +153,7 @@ describe('network RBAC decisions', () => {
     expect(verdict(f, { peer: APP }, owner)).toBe('admitted');
     expect(verdict(f, { peer: OTHER }, owner)).toMatch(/deny-other/);
     expect(verdict(f, { peer: 'spiffe://cluster.local/ns/x/sa/y' }, owner)).toBe('admitted');
-    expect(Object.fromEntries(filterStats(owner).entries())).toEqual({
+    expect(Object.fromEntries(owner.entries())).toEqual({
       'tcp.rbac.allowed': 2,
       'tcp.rbac.denied': 1,
       'tcp.rbac.istio_dry_run_allow_shadow_allowed': 1,
