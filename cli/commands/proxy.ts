@@ -22,6 +22,7 @@ import { AgentError } from '../../sidecar/agent/errors.ts';
 import { buildNodeIdentity } from '../../sidecar/agent/node-identity.ts';
 import { SecretMerge } from '../../sidecar/identity/secret-merge.ts';
 import type { WorkloadIdentity } from '../../sidecar/identity/workload-identity.ts';
+import { isIP } from 'node:net';
 import { CliError } from '../errors.ts';
 import { parseFlags, portFlag } from '../flags.ts';
 import type { Command } from '../main.ts';
@@ -95,7 +96,6 @@ function appProbersFromEnv(): AppProbers {
 export const proxyCommand: Command = {
   summary: 'the sidecar or gateway proxy, configured by pilot over xDS',
   async run(args) {
-    if (args[0] === 'wait') return (await import('./proxy-wait.ts')).runProxyWait(args.slice(1));
     const values = parseFlags(args, FLAGS, 'proxy');
     const role = (values.role as string | undefined) ?? 'sidecar';
     if (role !== 'sidecar' && role !== 'router')
@@ -112,13 +112,17 @@ export const proxyCommand: Command = {
     const identityConfig = identityConfigFromFlags(values, xdsAddress);
     const credentials = xdsCredentials(identityConfig);
     const probeHost = values['probe-host'] as string | undefined;
+    const bindIp = values['bind-ip'] as string | undefined;
+    // Caught here: a bad address would otherwise start the proxy and NACK every listener.
+    if (bindIp !== undefined && isIP(bindIp) === 0)
+      throw new CliError(`--bind-ip ${bindIp}: must be an IPv4 or IPv6 address`);
     const dataPlane = new ProxyDataPlane({
       // A listener that cannot bind is NACKed (the agent waits for the binds) and
       // logged here; the rest of the update stays applied.
       onListenerError: (line) => console.error(`error\tlistener: ${line}`),
       onConfigWarning: (line) => console.error(`warn\tconfig: ${line}`),
       originalDestination,
-      bindIp: values['bind-ip'] as string | undefined,
+      bindIp,
       // Without a CA there is no certificate: auto mTLS falls back to plaintext.
       workloadIdentity: identityConfig.ca !== undefined,
     });

@@ -16,7 +16,7 @@
 // the context it was issued in, so a resumed session never crosses to another
 // certificate or trust configuration; the SAN and pin checks run on every
 // connection, resumed or not, on the client certificate the session carries.
-import { X509Certificate, constants as cryptoConstants, createHash } from 'node:crypto';
+import { constants as cryptoConstants, createHash } from 'node:crypto';
 import type net from 'node:net';
 import tls from 'node:tls';
 import { TlsError, TlsErrorCode } from './errors.ts';
@@ -27,9 +27,13 @@ import {
   type DownstreamTlsSpec,
   type Resolved,
 } from './context-spec.ts';
-import { pinsMatch, type ValidationMaterial } from './material.ts';
-import { peerFacts, type PeerFacts } from './peer-certificate.ts';
-import { certificateSans, firstUriSan, sansMatch } from './san-match.ts';
+import type { ValidationMaterial } from './material.ts';
+import {
+  peerFacts,
+  peerIdentityProblem,
+  presentedPrincipal,
+  type PeerFacts,
+} from './peer-certificate.ts';
 import type { SecretStore } from './secret-store.ts';
 import { ticketKeys } from './ticket-keys.ts';
 
@@ -144,7 +148,7 @@ export class DownstreamTls {
     const built: Built = {
       server,
       validation: resolved.validation,
-      localPrincipal: firstUriSan(certificateSans(new X509Certificate(resolved.certs[0]!.chain))),
+      localPrincipal: presentedPrincipal(resolved.certs[0]!.chain),
       version: this.#store.version,
       tickets: keys.generation,
     };
@@ -209,18 +213,7 @@ export class DownstreamTls {
     // has expired since would fail a full one.
     if (verifiesChain(v) && t.isSessionReused() && peer.notAfterMs <= Date.now())
       return new TlsError(TlsErrorCode.Handshake, 'client certificate has expired');
-    const sans = peer.sans;
-    if (!sansMatch(sans, v.sanMatchers))
-      return new TlsError(
-        TlsErrorCode.PeerIdentity,
-        `client certificate SANs ${sans.map((s) => s.value).join(',') || '(none)'} match no subject_alt_names matcher`,
-      );
-    if (!pinsMatch(v, peer.cert))
-      return new TlsError(
-        TlsErrorCode.PeerIdentity,
-        'client certificate matches no pinned SPKI or hash',
-      );
-    return undefined;
+    return peerIdentityProblem('client', v, peer);
   }
 }
 

@@ -4,7 +4,9 @@
 // connection, and node hands each connection a fresh copy; parsing it again each
 // time showed in the handshake profile (bench/proxy README, mTLS section).
 import { X509Certificate } from 'node:crypto';
-import { certificateSans, firstUriSan, type SanEntry } from './san-match.ts';
+import { TlsError, TlsErrorCode } from './errors.ts';
+import { pinsMatch, type ValidationMaterial } from './material.ts';
+import { certificateSans, firstUriSan, sansMatch, type SanEntry } from './san-match.ts';
 
 export interface PeerFacts {
   cert: X509Certificate;
@@ -41,4 +43,32 @@ export function peerFacts(der: Buffer): PeerFacts {
   if (parsed.size >= MAX_ENTRIES) parsed.delete(parsed.keys().next().value!);
   parsed.set(key, facts);
   return facts;
+}
+
+/**
+ * The SAN matcher and pin checks of a validation context on a peer's leaf, the same
+ * for both sides of a connection; undefined when the certificate passes.
+ */
+export function peerIdentityProblem(
+  side: 'client' | 'server',
+  v: ValidationMaterial,
+  peer: PeerFacts | undefined,
+): TlsError | undefined {
+  const sans = peer?.sans ?? [];
+  if (!sansMatch(sans, v.sanMatchers))
+    return new TlsError(
+      TlsErrorCode.PeerIdentity,
+      `${side} certificate SANs ${sans.map((s) => s.value).join(',') || '(none)'} match no subject_alt_names matcher`,
+    );
+  if (!pinsMatch(v, peer?.cert))
+    return new TlsError(
+      TlsErrorCode.PeerIdentity,
+      `${side} certificate matches no pinned SPKI or hash`,
+    );
+  return undefined;
+}
+
+/** The SPIFFE identity (first URI SAN) of the leaf of a PEM chain this side presents. */
+export function presentedPrincipal(pemChain: string | Buffer): string {
+  return firstUriSan(certificateSans(new X509Certificate(pemChain)));
 }

@@ -6,7 +6,7 @@
 // the new certificate, pooled ones keep theirs. Sessions are resumed when the
 // context allows it (session-cache.ts); a resumed connection passes the same
 // identity checks as a full one.
-import { X509Certificate, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { TlsError, TlsErrorCode } from './errors.ts';
@@ -17,9 +17,13 @@ import {
   verifiesChain,
   type UpstreamTlsSpec,
 } from './context-spec.ts';
-import { pinsMatch, type ValidationMaterial } from './material.ts';
-import { peerFacts, type PeerFacts } from './peer-certificate.ts';
-import { certificateSans, firstUriSan, sansMatch } from './san-match.ts';
+import type { ValidationMaterial } from './material.ts';
+import {
+  peerFacts,
+  peerIdentityProblem,
+  presentedPrincipal,
+  type PeerFacts,
+} from './peer-certificate.ts';
 import type { SecretStore } from './secret-store.ts';
 import { clientSessions, type CachedSession, type ClientSessionCache } from './session-cache.ts';
 import { isPipeAddress } from '../upstream/endpoints.ts';
@@ -98,7 +102,7 @@ export class UpstreamTls {
     this.#built = {
       context: tls.createSecureContext(secureContextOptions(this.spec.common, resolved, 'client')),
       validation: resolved.validation,
-      localPrincipal: first ? firstUriSan(certificateSans(new X509Certificate(first.chain))) : '',
+      localPrincipal: first ? presentedPrincipal(first.chain) : '',
       version: this.#store.version,
     };
     return this.#built;
@@ -203,20 +207,7 @@ function identityProblem(
 ): TlsError | undefined {
   if (sanDns !== undefined && peer?.cert.checkHost(sanDns) === undefined)
     return new TlsError(TlsErrorCode.PeerIdentity, `server certificate is not for ${sanDns}`);
-  if (!v || (v.sanMatchers.length === 0 && v.spki.length === 0 && v.hashes.length === 0))
-    return undefined;
-  const sans = peer?.sans ?? [];
-  if (!sansMatch(sans, v.sanMatchers))
-    return new TlsError(
-      TlsErrorCode.PeerIdentity,
-      `server certificate SANs ${sans.map((s) => s.value).join(',') || '(none)'} match no subject_alt_names matcher`,
-    );
-  if (!pinsMatch(v, peer?.cert))
-    return new TlsError(
-      TlsErrorCode.PeerIdentity,
-      'server certificate matches no pinned SPKI or hash',
-    );
-  return undefined;
+  return v ? peerIdentityProblem('server', v, peer) : undefined;
 }
 
 /** A plaintext or TLS connection to an upstream host, per the host's transport. */

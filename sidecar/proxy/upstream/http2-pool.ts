@@ -2,11 +2,9 @@
 // lazily and replaced after GOAWAY or close. Trailers and trailers-only responses
 // are reported as such so gRPC survives the hop (PLATFORM.md, "Proxying gRPC").
 import http2 from 'node:http2';
-import net from 'node:net';
 import { ProxyError, ProxyErrorCode } from '../errors.ts';
 import { originFor } from './http1-pool.ts';
 import { connectUpstream } from '../tls/upstream.ts';
-import { isPipeAddress } from './endpoints.ts';
 import type {
   HeaderMap,
   PoolOptions,
@@ -52,29 +50,23 @@ export class Http2Pool implements UpstreamPool {
     const { address: host, port, opts } = this;
     // Over TLS the context's ALPN is offered, or h2 when it names none (Envoy's default for HTTP/2 clusters).
     const tlsAlpn = opts.transport?.spec.common.alpn;
-    const session = opts.transport
-      ? http2.connect(this.origin, {
-          createConnection: () =>
-            connectUpstream(
-              opts.transport,
-              {
-                host,
-                port,
-                localAddress: opts.sourceAddress,
-                alpn: tlsAlpn && tlsAlpn.length > 0 ? tlsAlpn : ['h2'],
-                sni: opts.sni,
-                sanDns: opts.sanDns,
-              },
-              opts.onPeer,
-            ).socket,
-        })
-      : isPipeAddress(host)
-        ? http2.connect(this.origin, { createConnection: () => net.connect({ path: host }) })
-        : opts.sourceAddress
-          ? http2.connect(this.origin, {
-              createConnection: () => net.connect({ host, port, localAddress: opts.sourceAddress }),
-            })
-          : http2.connect(this.origin);
+    // connectUpstream opens plaintext, pipe and TLS connections alike (source
+    // address included); the ALPN and SNI options only matter over TLS.
+    const session = http2.connect(this.origin, {
+      createConnection: () =>
+        connectUpstream(
+          opts.transport,
+          {
+            host,
+            port,
+            localAddress: opts.sourceAddress,
+            alpn: tlsAlpn && tlsAlpn.length > 0 ? tlsAlpn : ['h2'],
+            sni: opts.sni,
+            sanDns: opts.sanDns,
+          },
+          opts.onPeer,
+        ).socket,
+    });
     const entry: SessionEntry = {
       session,
       connected: false,
