@@ -4,22 +4,8 @@
 // part wins; frames of no part, like V8 builtins, count for their caller).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { summarise } from '../support/cpu-profile.ts';
-import type { SelfTime } from '../support/cpu-profile.ts';
-
-interface Node {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-
-interface Profile {
-  nodes: Node[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
+import { busyTimeBy, parentsOf, summarise } from '../support/cpu-profile.ts';
+import type { Profile, SelfTime } from '../support/cpu-profile.ts';
 
 const REPO_URL = new URL('../../', import.meta.url).href;
 
@@ -43,8 +29,7 @@ function partOf(url: string): string | undefined {
 
 /** Busy time per part of the data path, largest first (GC and native code counted apart). */
 export function byPart(profile: Profile): SelfTime[] {
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const parent = parentsOf(profile);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const memo = new Map<number, string>();
   const resolve = (id: number): string => {
@@ -61,20 +46,7 @@ export function byPart(profile: Profile): SelfTime[] {
     memo.set(id, part);
     return part;
   };
-  const us = new Map<string, number>();
-  let total = 0;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const node = byId.get(profile.samples[i]!)!;
-    const fn = node.callFrame.functionName;
-    if (fn === '(idle)' || fn === '(program)') continue;
-    const d = profile.timeDeltas[i] ?? 0;
-    total += d;
-    const part = resolve(node.id);
-    us.set(part, (us.get(part) ?? 0) + d);
-  }
-  return [...us]
-    .map(([name, t]) => ({ name, ms: t / 1000, share: total > 0 ? t / total : 0 }))
-    .sort((a, b) => b.ms - a.ms);
+  return busyTimeBy(profile, (node) => resolve(node.id));
 }
 
 /** Only the samples of the last `seconds` of the profile (the measured run; start-up and config loading fall before it). */
@@ -100,8 +72,7 @@ export function lastWindow(profile: Profile, seconds: number): Profile {
  */
 export function inclusive(profile: Profile, folders: readonly string[]): SelfTime[] {
   const prefixes = folders.map((f) => `${REPO_URL}${f}/`);
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const parent = parentsOf(profile);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const us = new Map<string, number>();
   let total = 0;
@@ -115,7 +86,7 @@ export function inclusive(profile: Profile, folders: readonly string[]): SelfTim
     for (; id !== undefined; id = parent.get(id)) {
       const f = byId.get(id)!.callFrame;
       if (!prefixes.some((p) => f.url.startsWith(p))) continue;
-      const key = `${f.functionName || '(anonymous)'} ${f.url.slice(REPO_URL.length)}:${f.lineNumber + 1}`;
+      const key = `${f.functionName || '(anonymous)'} ${f.url.slice(REPO_URL.length)}:${(f.lineNumber ?? -1) + 1}`;
       if (seen.has(key)) continue;
       seen.add(key);
       us.set(key, (us.get(key) ?? 0) + d);

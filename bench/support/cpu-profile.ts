@@ -24,6 +24,32 @@ export interface SelfTime {
   share: number;
 }
 
+/** Each node's caller: V8 lists children only. */
+export function parentsOf(profile: Profile): Map<number, number> {
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  return parent;
+}
+
+/** Busy time (idle and program samples left out) per label of the sampled node, largest first. */
+export function busyTimeBy(profile: Profile, label: (node: ProfileNode) => string): SelfTime[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const us = new Map<string, number>();
+  let total = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = byId.get(profile.samples[i]!)!;
+    const fn = node.callFrame.functionName;
+    if (fn === '(idle)' || fn === '(program)') continue;
+    const d = profile.timeDeltas[i] ?? 0;
+    total += d;
+    const name = label(node);
+    us.set(name, (us.get(name) ?? 0) + d);
+  }
+  return [...us]
+    .map(([name, t]) => ({ name, ms: t / 1000, share: total > 0 ? t / total : 0 }))
+    .sort((a, b) => b.ms - a.ms);
+}
+
 function shortUrl(url: string): string {
   if (!url) return '(native)';
   const at = url.indexOf('/node_modules/');
@@ -61,8 +87,7 @@ function stageOf(url: string): string | undefined {
 
 /** Busy time per stage, largest first. */
 export function byStage(profile: Profile): SelfTime[] {
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const parent = parentsOf(profile);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const memo = new Map<number, { inner?: string; underTranslate: boolean }>();
   // Iterative walk up to the root: stacks can be deeper than JS recursion likes.
@@ -84,28 +109,17 @@ export function byStage(profile: Profile): SelfTime[] {
     }
     return memo.get(id)!;
   };
-  const us = new Map<string, number>();
-  let total = 0;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const node = byId.get(profile.samples[i]!)!;
+  return busyTimeBy(profile, (node) => {
     const fn = node.callFrame.functionName;
-    if (fn === '(idle)' || fn === '(program)') continue;
-    const d = profile.timeDeltas[i] ?? 0;
-    total += d;
     const p = path(node.id);
-    const stage =
-      fn === '(garbage collector)'
-        ? 'garbage collection'
-        : p.inner === ENCODING || p.inner === GRPC
-          ? p.inner
-          : p.underTranslate
-            ? GENERATION
-            : (p.inner ?? 'other (startup, module loading, timers)');
-    us.set(stage, (us.get(stage) ?? 0) + d);
-  }
-  return [...us]
-    .map(([name, t]) => ({ name, ms: t / 1000, share: total > 0 ? t / total : 0 }))
-    .sort((a, b) => b.ms - a.ms);
+    return fn === '(garbage collector)'
+      ? 'garbage collection'
+      : p.inner === ENCODING || p.inner === GRPC
+        ? p.inner
+        : p.underTranslate
+          ? GENERATION
+          : (p.inner ?? 'other (startup, module loading, timers)');
+  });
 }
 
 /** Self time per function ("name file:line") and per file, largest first. */

@@ -46,7 +46,9 @@ function hostIpv4(): string {
   throw new Error(
     'kube-pilot interop: this machine has no non-loopback IPv4 address, and EndpointSlices may not hold loopback ones',
   );
-} /** Writes what a kubelet would once the pod's containers run: Running, Ready, with an IP. */
+}
+
+/** Writes what a kubelet would once the pod's containers run: Running, Ready, with an IP. */
 async function markRunning(name: string, ip: string): Promise<void> {
   const current = await core.readNamespacedPod({ name, namespace: 'default' });
   const now = new Date();

@@ -5,11 +5,11 @@
 // numbers the traffic made — what Istio's dashboards and Kiali query.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../sidecar/proxy/support/backends.ts';
+import { freePort } from '../support/mesh/gateway-under-pilot.ts';
 import { startTwoHopMesh, type TwoHopMesh } from '../support/mesh/two-hop-telemetry.ts';
 
 const POD_IP = '127.0.71.13';
@@ -35,14 +35,6 @@ function prometheusBinary(): string {
       `the interop suite needs Prometheus and it is not installed here: ${APT_LINE} (Debian 12 ships 2.42)`,
     );
   return found;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 async function api<T>(path: string): Promise<T> {

@@ -8,7 +8,7 @@
 // B's pod IP forwards to B's 15006, and the original-destination lookups answer what
 // SO_ORIGINAL_DST would. The kernel path is proven in pod-mesh.e2e.test.ts.
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,25 +16,18 @@ import { join } from 'node:path';
 import type tls from 'node:tls';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  identityConfigFromFlags,
-  startProxyIdentity,
-  xdsCredentials,
-} from '../../cli/commands/proxy-identity.ts';
-import {
-  attachTelemetry,
-  telemetryConfigFromFlags,
-  type ProxyTelemetry,
-} from '../../cli/commands/proxy-telemetry.ts';
-import { startPilot, type RunningPilot } from '../../pilot/main.ts';
-import { startAgent, type Agent } from '../../sidecar/agent/agent.ts';
-import { buildNodeIdentity, type NodeIdentityOptions } from '../../sidecar/agent/node-identity.ts';
-import { SecretMerge } from '../../sidecar/identity/secret-merge.ts';
-import type { WorkloadIdentity } from '../../sidecar/identity/workload-identity.ts';
-import { ProxyDataPlane, type DataPlaneOptions } from '../../sidecar/proxy/data-plane.ts';
-import type { RequestRecord } from '../../sidecar/proxy/record.ts';
+import type { RunningPilot } from '../../pilot/main.ts';
 import { httpBackend, type Backend } from './proxy/support/backends.ts';
 import { testCa, type Issued, type TestCa } from './proxy/tls/support/certs.ts';
+import { startCaptureRelay } from '../support/mesh/capture-relay.ts';
+import {
+  startIdentitySidecar,
+  startPilotWithCa,
+  stopIdentitySidecar,
+  type IdentitySidecar,
+} from '../support/mesh/identity-sidecar.ts';
+import { until } from '../support/until.ts';
+import { freePort } from '../support/mesh/gateway-under-pilot.ts';
 import { scrape } from '../support/mesh/two-hop-telemetry.ts';
 
 const A_IP = '127.0.77.1';
@@ -49,23 +42,15 @@ const B_DB_RELAY_IP = '127.0.77.4';
 const GW_HOST = 'gw.example.com';
 const ID = (sa: string) => `spiffe://cluster.local/ns/default/sa/${sa}`;
 
-interface MeshProxy {
-  agent: Agent;
-  dataPlane: ProxyDataPlane;
-  identity: WorkloadIdentity;
-  records: RequestRecord[];
-  wired?: ProxyTelemetry;
-}
-
 let dir: string;
 let meshDir: string;
 let pilot: RunningPilot;
 let app: Backend;
 let relay: net.Server;
 let gwCa: TestCa;
-let a: MeshProxy;
-let b: MeshProxy;
-let gw: MeshProxy;
+let a: IdentitySidecar;
+let b: IdentitySidecar;
+let gw: IdentitySidecar;
 let simplePort: number;
 let mutualPort: number;
 let appPort: number;
@@ -73,14 +58,6 @@ let dbApp: net.Server;
 let dbRelay: net.Server;
 let dbPort: number;
 const logs: string[] = [];
-
-async function freePort(host: string): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, host, r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -195,61 +172,6 @@ spec:
   );
 }
 
-/** A proxy wired as `petrel proxy --xds-tls --root-cert … --bootstrap-token …` wires it. */
-async function startMeshProxy(
-  node: NodeIdentityOptions,
-  token: string,
-  dp: DataPlaneOptions,
-  ttlSeconds?: number,
-): Promise<MeshProxy> {
-  const xdsAddress = `127.0.0.1:${pilot.xdsTlsPort}`;
-  const cfg = identityConfigFromFlags(
-    {
-      'xds-tls': true,
-      'root-cert': join(dir, 'root-cert.pem'),
-      'bootstrap-token': token,
-      ...(ttlSeconds ? { 'cert-ttl': String(ttlSeconds) } : {}),
-    },
-    xdsAddress,
-  );
-  const records: RequestRecord[] = [];
-  const dataPlane = new ProxyDataPlane({ ...dp, onRequestComplete: (r) => records.push(r) });
-  const secrets = new SecretMerge(dataPlane);
-  const log = (l: string) => logs.push(`${node.podName}: ${l}`);
-  const identity = (await startProxyIdentity(cfg, buildNodeIdentity(node), secrets.identity, {
-    debug: () => {},
-    info: () => {},
-    warn: log,
-    error: log,
-  }))!;
-  const agent = await startAgent({
-    xdsAddress,
-    dataPlane: secrets.xds,
-    credentials: xdsCredentials(cfg),
-    identity: node,
-    adminPort: 0,
-    statusPort: 0,
-    healthPort: 0,
-    probeHost: '127.0.0.1',
-    handleSignals: false,
-    exit: () => {},
-  });
-  const deadline = Date.now() + 10_000;
-  while (!agent.readiness.check().ready && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 20));
-  if (!agent.readiness.check().ready) throw new Error(`${node.podName} not ready`);
-  return { agent, dataPlane, identity, records };
-}
-
-async function stopMeshProxy(p: MeshProxy | undefined): Promise<void> {
-  if (!p) return;
-  p.identity.stop();
-  await p.agent.xds.close();
-  await Promise.all([p.agent.admin.close(), p.agent.health.close(), p.agent.status.close()]);
-  await p.wired?.close();
-  p.dataPlane.close();
-}
-
 /** A request from A's app to b, through A's outbound capture port. */
 async function callB(path = '/'): Promise<number> {
   const res = await request(`http://${A_IP}:15001${path}`, {
@@ -264,15 +186,6 @@ async function plainToB(): Promise<number> {
   const res = await request(`http://${B_IP}:${appPort}/`, { reset: true });
   await res.body.dump();
   return res.statusCode;
-}
-
-async function until(cond: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await cond().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 function gatewayGet(
@@ -315,7 +228,6 @@ beforeAll(async () => {
   simplePort = await freePort(GW_IP);
   mutualPort = await freePort(GW_IP);
   gwCa = await testCa();
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(meshDir);
   writeFileSync(join(meshDir, 'mesh.yaml'), meshYaml());
   writeFileSync(
@@ -327,51 +239,22 @@ beforeAll(async () => {
     secretYaml('gw-mtls', await gwCa.server([GW_HOST]), true),
   );
   setPeerAuthentication('PERMISSIVE');
-  writeFileSync(
-    join(dir, 'tokens'),
-    'tok-a default a\ntok-b default b\ntok-gw default ingress-gw\n',
-  );
-  pilot = await startPilot({
+  pilot = await startPilotWithCa({
+    dir,
     configDir: meshDir,
-    xdsPort: 0,
-    xdsTlsPort: 0,
-    monitoringPort: 0,
-    debounceMs: 20,
-    debounceMaxMs: 200,
-    ca: { stateDir: join(dir, 'ca'), bootstrapTokensFile: join(dir, 'tokens') },
-    log: {
-      debug: () => {},
-      info: () => {},
-      warn: (m) => logs.push(`pilot: ${m}`),
-      error: (m) => logs.push(`pilot: ${m}`),
-    },
+    tokens: 'tok-a default a\ntok-b default b\ntok-gw default ingress-gw\n',
+    log: (m) => logs.push(`pilot: ${m}`),
   });
-  writeFileSync(join(dir, 'root-cert.pem'), pilot.rootCertPem!);
-  // iptables' REDIRECT to B's 15006, stood in for by a relay on B's pod IP.
-  relay = net.createServer({ allowHalfOpen: true }, (down) => {
-    const up = net.connect({ host: B_IP, port: 15006, allowHalfOpen: true });
-    down.pipe(up).pipe(down);
-    const kill = () => (down.destroy(), up.destroy());
-    down.on('error', kill);
-    up.on('error', kill);
-  });
-  await new Promise<void>((r) => relay.listen(appPort, B_IP, r));
-  dbRelay = net.createServer({ allowHalfOpen: true }, (down) => {
-    const up = net.connect({
-      host: B_IP,
-      port: 15006,
-      localAddress: B_DB_RELAY_IP,
-      allowHalfOpen: true,
-    });
-    down.pipe(up).pipe(down);
-    const kill = () => (down.destroy(), up.destroy());
-    down.on('error', kill);
-    up.on('error', kill);
-  });
-  await new Promise<void>((r) => dbRelay.listen(dbPort, B_IP, r));
+  // iptables' REDIRECT to B's 15006, stood in for by relays on B's pod IP.
+  relay = await startCaptureRelay(B_IP, appPort);
+  dbRelay = await startCaptureRelay(B_IP, dbPort, B_DB_RELAY_IP);
 
-  b = await startMeshProxy(
-    {
+  // A and B rotate their certificates every ~1.5 s; both wire telemetry (A's side
+  // of the TCP metadata exchange sends A's metadata).
+  const common = { pilot, dir, log: (l: string) => logs.push(l) };
+  b = await startIdentitySidecar({
+    ...common,
+    node: {
       role: 'sidecar',
       podName: 'b-1',
       namespace: 'default',
@@ -379,30 +262,20 @@ beforeAll(async () => {
       labels: { app: 'b' },
       serviceAccount: 'b',
     },
-    'tok-b',
-    {
+    token: 'tok-b',
+    dataPlane: {
       bindIp: B_IP,
       originalDestination: (s) =>
         s.localPort !== 15006
           ? undefined
           : { address: B_IP, port: s.remoteAddress === B_DB_RELAY_IP ? dbPort : appPort },
     },
-    3,
-  );
-  b.wired = await attachTelemetry({
-    dataPlane: b.dataPlane,
-    agent: b.agent,
-    config: telemetryConfigFromFlags({ 'stats-port': '0' }, {}),
-    startedAt: new Date(),
-    statsHost: '127.0.0.1',
+    ttlSeconds: 3,
+    telemetry: true,
   });
-  const telemetryHook = b.wired.telemetry.onRequestComplete;
-  b.dataPlane.onRequestComplete = (r) => {
-    b.records.push(r);
-    telemetryHook(r);
-  };
-  a = await startMeshProxy(
-    {
+  a = await startIdentitySidecar({
+    ...common,
+    node: {
       role: 'sidecar',
       podName: 'a-1',
       namespace: 'default',
@@ -410,8 +283,8 @@ beforeAll(async () => {
       labels: { app: 'a' },
       serviceAccount: 'a',
     },
-    'tok-a',
-    {
+    token: 'tok-a',
+    dataPlane: {
       bindIp: A_IP,
       originalDestination: (s) =>
         s.localPort !== 15001
@@ -420,23 +293,12 @@ beforeAll(async () => {
             ? { address: DB_CLUSTER_IP, port: 5432 }
             : { address: B_CLUSTER_IP, port: 80 },
     },
-    3,
-  );
-  // A's telemetry too: the client side of the TCP metadata exchange sends A's metadata.
-  a.wired = await attachTelemetry({
-    dataPlane: a.dataPlane,
-    agent: a.agent,
-    config: telemetryConfigFromFlags({ 'stats-port': '0' }, {}),
-    startedAt: new Date(),
-    statsHost: '127.0.0.1',
+    ttlSeconds: 3,
+    telemetry: true,
   });
-  const aTelemetryHook = a.wired.telemetry.onRequestComplete;
-  a.dataPlane.onRequestComplete = (r) => {
-    a.records.push(r);
-    aTelemetryHook(r);
-  };
-  gw = await startMeshProxy(
-    {
+  gw = await startIdentitySidecar({
+    ...common,
+    node: {
       role: 'router',
       podName: 'gw-1',
       namespace: 'default',
@@ -444,13 +306,17 @@ beforeAll(async () => {
       labels: { istio: 'ingressgateway' },
       serviceAccount: 'ingress-gw',
     },
-    'tok-gw',
-    { bindIp: GW_IP },
-  );
+    token: 'tok-gw',
+    dataPlane: { bindIp: GW_IP },
+  });
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled([stopMeshProxy(a), stopMeshProxy(b), stopMeshProxy(gw)]);
+  await Promise.allSettled([
+    stopIdentitySidecar(a),
+    stopIdentitySidecar(b),
+    stopIdentitySidecar(gw),
+  ]);
   await pilot?.stop().catch(() => {});
   relay?.close();
   dbRelay?.close();
@@ -496,7 +362,7 @@ describe('mesh mTLS end to end', () => {
       return Buffer.concat(chunks).toString();
     };
     await until(async () => (await echo()) === 'select 1', 'A to reach db over TCP');
-    const opened = async (proxy: MeshProxy, reporter: string) =>
+    const opened = async (proxy: IdentitySidecar, reporter: string) =>
       (await scrape(`http://127.0.0.1:${proxy.wired!.stats.port}/stats/prometheus`)).find(
         (x) =>
           x.name === 'istio_tcp_connections_opened_total' &&

@@ -18,20 +18,17 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spiffeServerIdentityCheck } from '../../api/istio/ca/spiffe.ts';
-import {
-  identityConfigFromFlags,
-  startProxyIdentity,
-  xdsCredentials,
-} from '../../cli/commands/proxy-identity.ts';
 import { MeshCa } from '../../pilot/ca/mesh-ca.ts';
-import { startPilot, type RunningPilot } from '../../pilot/main.ts';
-import { startAgent, type Agent } from '../../sidecar/agent/agent.ts';
-import { buildNodeIdentity } from '../../sidecar/agent/node-identity.ts';
+import type { RunningPilot } from '../../pilot/main.ts';
 import { createKeyAndCsr } from '../../sidecar/identity/key-csr.ts';
-import { SecretMerge } from '../../sidecar/identity/secret-merge.ts';
-import type { WorkloadIdentity } from '../../sidecar/identity/workload-identity.ts';
-import { ProxyDataPlane } from '../../sidecar/proxy/data-plane.ts';
-import type { RequestRecord } from '../../sidecar/proxy/record.ts';
+import { startCaptureRelay } from '../support/mesh/capture-relay.ts';
+import {
+  startIdentitySidecar,
+  startPilotWithCa,
+  stopIdentitySidecar,
+  type IdentitySidecar,
+} from '../support/mesh/identity-sidecar.ts';
+import { until } from '../support/until.ts';
 import { httpBackend, type Backend } from './proxy/support/backends.ts';
 
 const DB_IP = '127.0.78.1';
@@ -59,10 +56,7 @@ let pg: TcpApp;
 let admin: TcpApp;
 let web: Backend;
 let relays: net.Server[] = [];
-let agent: Agent;
-let dataPlane: ProxyDataPlane;
-let identity: WorkloadIdentity;
-const records: RequestRecord[] = [];
+let sidecar: IdentitySidecar;
 const clients: Record<'good' | 'bad', Client> = {} as Record<'good' | 'bad', Client>;
 
 async function tcpApp(name: string): Promise<TcpApp> {
@@ -205,15 +199,6 @@ function httpCall(
   });
 }
 
-async function until(cond: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (await cond().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'petrel-tcp-authz-'));
   meshDir = join(dir, 'mesh');
@@ -227,19 +212,8 @@ beforeAll(async () => {
     'ALLOW',
     `[{ from: [{ source: { principals: [cluster.local/ns/default/sa/good] } }] }]`,
   );
-  writeFileSync(join(dir, 'tokens'), 'tok-db default db\n');
-  pilot = await startPilot({
-    configDir: meshDir,
-    xdsPort: 0,
-    xdsTlsPort: 0,
-    monitoringPort: 0,
-    debounceMs: 20,
-    debounceMaxMs: 200,
-    ca: { stateDir: join(dir, 'ca'), bootstrapTokensFile: join(dir, 'tokens') },
-    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-  });
+  pilot = await startPilotWithCa({ dir, configDir: meshDir, tokens: 'tok-db default db\n' });
   root = pilot.rootCertPem!;
-  writeFileSync(join(dir, 'root-cert.pem'), root);
   // The mesh CA's root as pilot keeps it: clients get workload certificates from it.
   const ca = await MeshCa.create({ stateDir: join(dir, 'ca') });
   clients.good = await issue(ca, 'good');
@@ -248,66 +222,33 @@ beforeAll(async () => {
   const dialled = new Map<string, number>();
   for (const [i, port] of [pg.port, admin.port, web.port].entries()) {
     dialled.set(RELAY_FROM[i]!, port);
-    const relay = net.createServer({ allowHalfOpen: true }, (down) => {
-      const up = net.connect({
-        host: DB_IP,
-        port: 15006,
-        localAddress: RELAY_FROM[i],
-        allowHalfOpen: true,
-      });
-      down.pipe(up).pipe(down);
-      const kill = () => (down.destroy(), up.destroy());
-      down.on('error', kill);
-      up.on('error', kill);
-    });
-    await new Promise<void>((r) => relay.listen(port, DB_IP, r));
-    relays.push(relay);
+    relays.push(await startCaptureRelay(DB_IP, port, RELAY_FROM[i]));
   }
 
-  const node = {
-    role: 'sidecar' as const,
-    podName: 'db-1',
-    namespace: 'default',
-    ips: [DB_IP],
-    labels: { app: 'db' },
-    serviceAccount: 'db',
-  };
-  const xdsAddress = `127.0.0.1:${pilot.xdsTlsPort}`;
-  const cfg = identityConfigFromFlags(
-    { 'xds-tls': true, 'root-cert': join(dir, 'root-cert.pem'), 'bootstrap-token': 'tok-db' },
-    xdsAddress,
-  );
-  dataPlane = new ProxyDataPlane({
-    bindIp: DB_IP,
-    onRequestComplete: (r) => records.push(r),
-    originalDestination: (s) => {
-      const port = s.localPort === 15006 ? dialled.get(s.remoteAddress ?? '') : undefined;
-      return port ? { address: DB_IP, port } : undefined;
+  sidecar = await startIdentitySidecar({
+    pilot,
+    dir,
+    node: {
+      role: 'sidecar',
+      podName: 'db-1',
+      namespace: 'default',
+      ips: [DB_IP],
+      labels: { app: 'db' },
+      serviceAccount: 'db',
+    },
+    token: 'tok-db',
+    dataPlane: {
+      bindIp: DB_IP,
+      originalDestination: (s) => {
+        const port = s.localPort === 15006 ? dialled.get(s.remoteAddress ?? '') : undefined;
+        return port ? { address: DB_IP, port } : undefined;
+      },
     },
   });
-  const secrets = new SecretMerge(dataPlane);
-  const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-  identity = (await startProxyIdentity(cfg, buildNodeIdentity(node), secrets.identity, quiet))!;
-  agent = await startAgent({
-    xdsAddress,
-    dataPlane: secrets.xds,
-    credentials: xdsCredentials(cfg),
-    identity: node,
-    adminPort: 0,
-    statusPort: 0,
-    healthPort: 0,
-    probeHost: '127.0.0.1',
-    handleSignals: false,
-    exit: () => {},
-  });
-  await until(async () => agent.readiness.check().ready, 'the db sidecar to be ready');
 }, 60_000);
 
 afterAll(async () => {
-  identity?.stop();
-  await agent?.xds.close();
-  await Promise.all([agent?.admin.close(), agent?.health.close(), agent?.status.close()]);
-  dataPlane?.close();
+  await stopIdentitySidecar(sidecar);
   await pilot?.stop().catch(() => {});
   for (const r of relays) r.close();
   pg?.server.close();
@@ -328,7 +269,9 @@ describe('AuthorizationPolicy on TCP traffic through a Petrel sidecar', () => {
     // Only the good client's connection reached the app, and not a byte of the bad one's.
     expect(pg.accepted).toBe(before + 1);
     expect(pg.received).not.toContain('DROP TABLE');
-    const refused = records.findLast((r) => r.protocol === 'TCP' && r.peerPrincipal === ID('bad'))!;
+    const refused = sidecar.records.findLast(
+      (r) => r.protocol === 'TCP' && r.peerPrincipal === ID('bad'),
+    )!;
     expect(refused).toMatchObject({
       direction: 'inbound',
       localPrincipal: ID('db'),
@@ -365,7 +308,9 @@ describe('AuthorizationPolicy on TCP traffic through a Petrel sidecar', () => {
     expect(admin.received).not.toContain('shutdown');
     expect(await tcpCall(pg.port, clients.good, 'still')).toBe('pg:still');
     expect(
-      records.findLast((r) => r.peerPrincipal === ID('good') && r.connectionTerminationDetails),
+      sidecar.records.findLast(
+        (r) => r.peerPrincipal === ID('good') && r.connectionTerminationDetails,
+      ),
     ).toMatchObject({
       connectionTerminationDetails: `rbac_access_denied_matched_policy[ns[default]-policy[deny-admin]-rule[0]]`,
     });

@@ -3,8 +3,9 @@
 // gateway end-to-end tests share. Resolves once the gateway reports ready.
 import { createServer, type AddressInfo } from 'node:net';
 import { startPilot, type RunningPilot } from '../../../pilot/main.ts';
-import { startAgent, type Agent } from '../../../sidecar/agent/agent.ts';
+import type { Agent } from '../../../sidecar/agent/agent.ts';
 import { ProxyDataPlane } from '../../../sidecar/proxy/data-plane.ts';
+import { closeTestAgent, startTestAgent, untilAgentReady } from './test-agent.ts';
 
 export interface GatewayUnderPilot {
   pilot: RunningPilot;
@@ -14,9 +15,9 @@ export interface GatewayUnderPilot {
 }
 
 /** A port free right now, for a Gateway server the test writes before the proxy binds it. */
-export async function freePort(): Promise<number> {
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   const { port } = server.address() as AddressInfo;
   await new Promise((r) => server.close(r));
   return port;
@@ -31,7 +32,7 @@ export async function startGatewayUnderPilot(configDir: string): Promise<Gateway
     debounceMaxMs: 200,
   });
   const dataPlane = new ProxyDataPlane();
-  const agent = await startAgent({
+  const agent = await startTestAgent({
     xdsAddress: `127.0.0.1:${pilot.xdsPort}`,
     dataPlane,
     identity: {
@@ -41,26 +42,17 @@ export async function startGatewayUnderPilot(configDir: string): Promise<Gateway
       ips: ['127.0.0.1'],
       labels: { istio: 'ingressgateway' },
     },
-    adminPort: 0,
-    statusPort: 0,
-    healthPort: 0,
-    probeHost: '127.0.0.1',
-    handleSignals: false,
-    exit: () => {},
   });
   const stop = async () => {
-    await agent.xds.close();
-    await Promise.all([agent.admin.close(), agent.health.close(), agent.status.close()]);
+    await closeTestAgent(agent);
     await dataPlane.close();
     await pilot.stop();
   };
-  const deadline = Date.now() + 10_000;
-  while (!agent.readiness.check().ready && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 20));
-  const readiness = agent.readiness.check();
-  if (!readiness.ready) {
+  try {
+    await untilAgentReady(agent, 'gateway');
+  } catch (err) {
     await stop();
-    throw new Error(`gateway not ready in 10 s: ${readiness.reason}`);
+    throw err;
   }
   return { pilot, agent, dataPlane, stop };
 }

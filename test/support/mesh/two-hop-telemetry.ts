@@ -10,7 +10,7 @@
 // is proven in test/sidecar/pod-mesh.e2e.test.ts.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,16 +19,17 @@ import {
   type ProxyTelemetry,
 } from '../../../cli/commands/proxy-telemetry.ts';
 import { startPilot, type RunningPilot } from '../../../pilot/main.ts';
-import { startAgent, type Agent } from '../../../sidecar/agent/agent.ts';
+import type { Agent } from '../../../sidecar/agent/agent.ts';
 import type { NodeIdentityOptions } from '../../../sidecar/agent/node-identity.ts';
 import { ProxyDataPlane, type DataPlaneOptions } from '../../../sidecar/proxy/data-plane.ts';
 import { httpBackend, type Backend } from '../../sidecar/proxy/support/backends.ts';
-import { httpGatewayYaml } from './gateway-under-pilot.ts';
+import { INBOUND_CAPTURE_PORT, startCaptureRelay } from './capture-relay.ts';
+import { freePort, httpGatewayYaml } from './gateway-under-pilot.ts';
+import { closeTestAgent, startTestAgent, untilAgentReady } from './test-agent.ts';
 
 export const WEB_HOST = 'web.default.svc.cluster.local';
 export const WEB_SERVICE_PORT = 8000;
 /** Where the virtual listeners bind: Istio's fixed port numbers on the pod's own loopback IP. */
-const INBOUND_CAPTURE_PORT = 15006;
 
 export interface MeshProxy {
   agent: Agent;
@@ -58,14 +59,6 @@ export interface TwoHopMeshOptions {
   tracingEndpoint?: string;
   /** The app's answer; the default echoes the request, /app/fail answers 500 (503 would be retried by Istio's default retry policy). */
   appHandler?: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 function meshYaml(gatewayPort: number, podIp: string, appPort: number): string {
@@ -111,25 +104,6 @@ function defaultApp(req: http.IncomingMessage, res: http.ServerResponse, body: s
   res.end(JSON.stringify({ url: req.url, headers: req.headers, body }));
 }
 
-/** The iptables REDIRECT stand-in: connections to podIp:port are relayed to the sidecar's 15006. */
-async function startCaptureRelay(podIp: string, port: number): Promise<net.Server> {
-  const relay = net.createServer({ allowHalfOpen: true }, (down) => {
-    const up = net.connect({ host: podIp, port: INBOUND_CAPTURE_PORT, allowHalfOpen: true });
-    down.pipe(up).pipe(down);
-    const kill = () => {
-      down.destroy();
-      up.destroy();
-    };
-    down.on('error', kill);
-    up.on('error', kill);
-  });
-  await new Promise<void>((resolve, reject) => {
-    relay.once('error', reject);
-    relay.listen(port, podIp, () => resolve());
-  });
-  return relay;
-}
-
 async function startProxy(
   xdsAddress: string,
   identity: NodeIdentityOptions,
@@ -158,25 +132,15 @@ async function startProxy(
   const dataPlane = new ProxyDataPlane(dataPlaneOptions);
   let wired: ProxyTelemetry | undefined;
   const startedAt = new Date();
-  const agent = await startAgent({
+  const agent = await startTestAgent({
     xdsAddress,
     dataPlane,
     identity,
-    adminPort: 0,
-    statusPort: 0,
-    healthPort: 0,
-    probeHost: '127.0.0.1',
-    handleSignals: false,
-    exit: () => {},
     prometheus: (stats) => wired!.telemetry.prometheus(stats),
     metrics: (req) => wired!.telemetry.statusMetrics(req),
   });
   wired = await attachTelemetry({ dataPlane, agent, config, startedAt, statsHost: '127.0.0.1' });
-  const deadline = Date.now() + 10_000;
-  while (!agent.readiness.check().ready && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 20));
-  if (!agent.readiness.check().ready)
-    throw new Error(`${identity.podName}: not ready: ${agent.readiness.check().reason}`);
+  await untilAgentReady(agent, identity.podName ?? 'proxy');
   return {
     agent,
     dataPlane,
@@ -189,8 +153,7 @@ async function startProxy(
 
 async function stopProxy(p: MeshProxy | undefined): Promise<void> {
   if (!p) return;
-  await p.agent.xds.close();
-  await Promise.all([p.agent.admin.close(), p.agent.health.close(), p.agent.status.close()]);
+  await closeTestAgent(p.agent);
   await p.wired.close();
   p.dataPlane.close();
 }
