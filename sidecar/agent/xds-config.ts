@@ -169,9 +169,15 @@ export class XdsConfig {
       }
       if (pending) {
         const generation = this.#generation;
-        return pending.then((late) =>
-          this.#settle(type, update, next.entries, now, late, generation === this.#generation),
-        );
+        // A throw while settling must not become an unhandled rejection (it would end
+        // the agent): one error line, and the queue moves on.
+        return pending
+          .then((late) =>
+            this.#settle(type, update, next.entries, now, late, generation === this.#generation),
+          )
+          .catch((err: unknown) =>
+            log?.error(`${type.info.short}: finishing the apply failed: ${String(err)}`),
+          );
       }
       type.resources = next.entries;
       type.lastUpdated = now;

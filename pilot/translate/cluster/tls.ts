@@ -21,7 +21,7 @@ import {
   fileRootSecret,
   sdsSecretConfig,
 } from './sds.ts';
-import { METADATA_EXCHANGE_FILTER } from '../listener/filters.ts';
+import { METADATA_EXCHANGE_FILTER } from '../common/envoy.ts';
 
 export interface TlsTarget {
   /** `outbound_.9080_.v1_.reviews.default.svc.cluster.local`: Istio's mTLS SNI for the cluster. */

@@ -1,6 +1,7 @@
 // Small builders for Envoy message shapes used everywhere (object form: snake_case
 // fields, enums by name, wrappers as { value }, Duration as "1.5s").
 import { envoyDuration, parseDurationMs } from '../../../api/istio/duration.ts';
+import { UDPA_TYPED_STRUCT } from './type-urls.ts';
 
 /** An ADS config source, as Istio writes it for RDS/EDS (wait for the resource forever: 0s). */
 export function adsConfigSource(): Record<string, unknown> {
@@ -36,3 +37,18 @@ export function fractionOfPercent(percent: number): Record<string, unknown> {
 export function fractionOfInteger(percent: number): Record<string, unknown> {
   return { numerator: percent, denominator: 'HUNDRED' };
 }
+
+/**
+ * Istio's TCP metadata exchange (istio-proxy's `istio.metadata_exchange`, sent as a
+ * TypedStruct since its proto is not Envoy's): on inbound TCP chains it answers a
+ * client that negotiated ALPN istio-peer-exchange with this workload's metadata;
+ * outbound ISTIO_MUTUAL clusters carry the same filter (cluster/tls.ts).
+ */
+export const METADATA_EXCHANGE_FILTER: Readonly<Record<string, unknown>> = Object.freeze({
+  name: 'istio.metadata_exchange',
+  typed_config: {
+    '@type': UDPA_TYPED_STRUCT,
+    type_url: 'type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange',
+    value: { protocol: 'istio-peer-exchange' },
+  },
+});

@@ -10,7 +10,6 @@ import {
   TCP_PROXY,
   HTTP_INSPECTOR,
   TLS_INSPECTOR,
-  UDPA_TYPED_STRUCT,
   UUID_REQUEST_ID,
 } from '../common/type-urls.ts';
 import type { BuildContext, Family } from '../cluster/context.ts';
@@ -119,18 +118,3 @@ export const ORIGINAL_DST_FILTER = {
   name: 'envoy.filters.listener.original_dst',
   typed_config: { '@type': ORIGINAL_DST },
 };
-
-/**
- * Istio's TCP metadata exchange (istio-proxy's `istio.metadata_exchange`, sent as a
- * TypedStruct since its proto is not Envoy's): on inbound TCP chains it answers a
- * client that negotiated ALPN istio-peer-exchange with this workload's metadata;
- * outbound clusters carry the same filter (pilot/translate/cluster/tls.ts).
- */
-export const METADATA_EXCHANGE_FILTER: Readonly<Record<string, unknown>> = Object.freeze({
-  name: 'istio.metadata_exchange',
-  typed_config: {
-    '@type': UDPA_TYPED_STRUCT,
-    type_url: 'type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange',
-    value: { protocol: 'istio-peer-exchange' },
-  },
-});

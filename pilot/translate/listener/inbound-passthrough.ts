@@ -7,13 +7,9 @@
 // server-first protocols until the inspector gives up.
 import { INBOUND_CAPTURE_PORT, INBOUND_PASSTHROUGH_CLUSTER } from '../common/names.ts';
 import type { BuildContext } from '../cluster/context.ts';
+import { METADATA_EXCHANGE_FILTER } from '../common/envoy.ts';
 import { securityNetworkFilters } from '../security/network-filters.ts';
-import {
-  HTTP_INSPECTOR_FILTER,
-  METADATA_EXCHANGE_FILTER,
-  hcmFilter,
-  tcpProxyFilter,
-} from './filters.ts';
+import { HTTP_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
 import { inboundRouteConfig } from './inbound-route.ts';
 
 /**

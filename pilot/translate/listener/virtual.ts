@@ -23,14 +23,9 @@ import { inboundPorts } from '../cluster/inbound.ts';
 import type { InboundPort } from '../cluster/inbound.ts';
 import { outboundPolicy } from '../route/sidecar-routes.ts';
 import { listenerAddress, wildcardAddress } from './address.ts';
-import {
-  METADATA_EXCHANGE_FILTER,
-  ORIGINAL_DST_FILTER,
-  TLS_INSPECTOR_FILTER,
-  hcmFilter,
-  tcpProxyFilter,
-} from './filters.ts';
+import { ORIGINAL_DST_FILTER, TLS_INSPECTOR_FILTER, hcmFilter, tcpProxyFilter } from './filters.ts';
 import { inboundChainsForMode, needsTlsInspector } from './inbound-tls.ts';
+import { METADATA_EXCHANGE_FILTER } from '../common/envoy.ts';
 import { securityNetworkFilters } from '../security/network-filters.ts';
 import { inboundPassthroughChains, passthroughHttpInspector } from './inbound-passthrough.ts';
 import { inboundRouteConfig } from './inbound-route.ts';

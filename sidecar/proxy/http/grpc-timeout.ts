@@ -23,7 +23,7 @@ const GRPC_UNITS: Record<string, number> = {
   n: 0.000001,
 };
 
-export function parseGrpcTimeout(v: string): number | undefined {
+function parseGrpcTimeout(v: string): number | undefined {
   const m = /^(\d{1,8})([HMSmun])$/.exec(v);
   return m ? Math.max(1, Number(m[1]) * GRPC_UNITS[m[2]!]!) : undefined;
 }
