@@ -12,6 +12,7 @@ import { h2Backend, type Backend } from '../sidecar/proxy/support/backends.ts';
 import {
   HTTP2_OPTIONS,
   httpListener,
+  ROUTER,
   routeConfig,
   startProxy,
   staticCluster,
@@ -41,6 +42,8 @@ const KNOWN_NODE_HTTP2_FAILURES = new Set<string>([
   // answered 400 instead of a GOAWAY.
   'http2/3.5: Sends invalid connection preface',
 ]);
+
+const FAULT = 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault';
 
 let backend: Backend;
 let dp: ProxyDataPlane;
@@ -77,7 +80,10 @@ beforeAll(async () => {
   backend = await h2Backend('h2-app');
   // h2spec resets and abuses streams on purpose; `/` is answered by the proxy itself
   // (direct_response) so the backend's own reactions stay out of the verdict, and
-  // other paths still go through the router to a real HTTP/2 upstream.
+  // other paths still go through the router to a real HTTP/2 upstream. The answer
+  // is held back by a fault delay: the half-closed (remote) cases send their second
+  // frame in a separate write, and an instant answer on a busy machine would close
+  // the stream first and turn them into the closed-stream cases node:http2 fails.
   const proxy = await startProxy({
     clusters: [staticCluster('app', [['127.0.0.1', backend.port]], HTTP2_OPTIONS)],
     routes: [
@@ -89,6 +95,12 @@ beforeAll(async () => {
             {
               match: { path: '/' },
               direct_response: { status: 200, body: { inline_string: 'ok' } },
+              typed_per_filter_config: {
+                'envoy.filters.http.fault': {
+                  '@type': FAULT,
+                  delay: { fixed_delay: '0.1s', percentage: { numerator: 100 } },
+                },
+              },
             },
             toCluster('app'),
           ],
@@ -96,7 +108,13 @@ beforeAll(async () => {
       ]),
     ],
     listeners: [
-      httpListener('h2c', { rds: { route_config_name: 'r', config_source: { ads: {} } } }),
+      httpListener('h2c', {
+        rds: { route_config_name: 'r', config_source: { ads: {} } },
+        http_filters: [
+          { name: 'envoy.filters.http.fault', typed_config: { '@type': FAULT } },
+          ROUTER,
+        ],
+      }),
     ],
   });
   dp = proxy.dp;
