@@ -18,7 +18,6 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
     'spec.trafficPolicy.tunnel',
     'spec.trafficPolicy.proxyProtocol',
     'spec.trafficPolicy.loadBalancer.localityLbSetting',
-    'spec.trafficPolicy.tls.caCrl',
     'spec.subsets[].trafficPolicy.loadBalancer.localityLbSetting',
     // Deprecated in Istio, which no longer acts on it either: consecutive5xxErrors replaces it.
     'spec.trafficPolicy.outlierDetection.consecutiveErrors',
@@ -29,10 +28,9 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
   Gateway: [
     // SIMPLE, MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL and PASSTHROUGH are built
     // (pilot/translate/listener/gateway-tls.ts); AUTO_PASSTHROUGH (SNI-routed mTLS to
-    // the mesh) and CRLs are not.
+    // the mesh) is not.
     'spec.servers[].tls.mode=AUTO_PASSTHROUGH',
     'spec.servers[].port.protocol=UDP|udp',
-    'spec.servers[].tls.caCrl',
     'spec.servers[].bind',
     'spec.servers[].defaultEndpoint',
   ],

@@ -1,8 +1,9 @@
 // Gateway credentials (credentialName) from Kubernetes Secrets, read the way
 // Istio's kube credential controller reads them: a TLS secret (tls.crt, tls.key,
-// optional ca.crt) or a generic one (cert, key, cacert); the CA for MUTUAL from a
-// `<name>-cacert` secret (ca.crt or cacert) or else the secret's own ca.crt. In
-// file mode the same Secret objects come from YAML (data base64, or stringData).
+// optional ca.crt and its CRL ca.crl) or a generic one (cert, key, cacert, crl); the
+// CA for MUTUAL from a `<name>-cacert` secret (ca.crt or cacert) or else the secret's
+// own ca.crt, with the CRL beside that CA. In file mode the same Secret objects come
+// from YAML (data base64, or stringData).
 import type { ConfigObject } from '../../api/config/object.ts';
 import type { ConfigSnapshot } from '../config/types.ts';
 
@@ -12,6 +13,8 @@ export interface Credential {
   key: string | undefined;
   /** PEM CA bundle for checking client certificates (MUTUAL). */
   ca: string | undefined;
+  /** PEM CRLs of that CA: `ca.crl` beside `ca.crt`, `crl` beside `cacert` (Istio's ExtractRoot). */
+  crl: string | undefined;
 }
 
 type SecretObject = ConfigObject & {
@@ -27,11 +30,27 @@ function value(s: SecretObject, key: string): string | undefined {
 }
 
 function credentialOf(s: SecretObject): Credential {
+  const tlsCa = value(s, 'ca.crt');
   return {
     cert: value(s, 'tls.crt') ?? value(s, 'cert'),
     key: value(s, 'tls.key') ?? value(s, 'key'),
-    ca: value(s, 'ca.crt') ?? value(s, 'cacert'),
+    ca: tlsCa ?? value(s, 'cacert'),
+    crl: tlsCa !== undefined ? value(s, 'ca.crl') : value(s, 'crl'),
   };
+}
+
+/**
+ * The Secret holding the CA for `name`: `<name>-cacert` when it has one, else `name`
+ * itself (its CRL is read from the same Secret as its CA).
+ */
+export function caCredential(
+  lookup: (name: string) => Credential | undefined,
+  name: string,
+): Credential | undefined {
+  const own = lookup(`${name}-cacert`);
+  if (own?.ca) return own;
+  const main = lookup(name);
+  return main?.ca ? main : undefined;
 }
 
 export class CredentialIndex {
@@ -51,6 +70,6 @@ export class CredentialIndex {
 
   /** The CA for `name`: the `<name>-cacert` secret's, else the secret's own ca.crt. */
   caFor(namespace: string, name: string): string | undefined {
-    return this.get(namespace, `${name}-cacert`)?.ca ?? this.get(namespace, name)?.ca;
+    return caCredential((n) => this.get(namespace, n), name)?.ca;
   }
 }

@@ -59,6 +59,7 @@ export class ProxyDataPlane implements DataPlane {
 
   constructor(options: DataPlaneOptions = {}) {
     this.secrets = new SecretStore({ workloadIdentity: options.workloadIdentity });
+    this.secrets.onWarning = options.onConfigWarning;
     this.clusters = new ClusterManager(this.secrets);
     this.clusters.onConfigWarning = options.onConfigWarning;
     const self = this;

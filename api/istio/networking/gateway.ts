@@ -78,9 +78,19 @@ function checkServerTls(server: ServerShape, ctx: z.RefinementCtx): void {
   }
   if (mode !== 'SIMPLE' && mode !== 'MUTUAL' && mode !== 'OPTIONAL_MUTUAL') return;
   if (tls.credentialName || tls.credentialNames?.length) {
-    if (tls.caCrl) issue(['tls', 'caCrl'], 'cannot be set together with credentialName');
+    // Istio reads a credential's CRL from its Secret (ca.crl), never from caCrl.
+    if (tls.caCrl)
+      issue(
+        ['tls', 'caCrl'],
+        'cannot be set together with credentialName: put the CRL in the Secret (ca.crl)',
+      );
     return;
   }
+  if (mode === 'SIMPLE' && tls.caCrl)
+    issue(
+      ['tls', 'caCrl'],
+      'SIMPLE mode checks no client certificates: a CRL needs MUTUAL or OPTIONAL_MUTUAL',
+    );
   if (!tls.serverCertificate)
     issue(
       ['tls', 'serverCertificate'],

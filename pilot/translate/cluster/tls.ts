@@ -5,7 +5,9 @@
 // gets transport_socket_matches, ISTIO_MUTUAL to endpoints labelled tlsMode=istio
 // (workloads with a sidecar) and plaintext to the rest (buildAutoMtlsSettings).
 // Proxyless gRPC takes certificates from its bootstrap's certificate providers
-// instead (grpc-js-xds rejects SDS), ISTIO_MUTUAL only.
+// instead (grpc-js-xds rejects SDS), ISTIO_MUTUAL only. caCrl (a CRL file on the
+// proxy) applies to SIMPLE and MUTUAL; Istio's ISTIO_MUTUAL ignores it, and so does
+// insecureSkipVerify, which verifies nothing.
 import type { ClientTLSSettings } from '../../../api/istio/index.ts';
 import type { Service } from '../../model/types.ts';
 import { RAW_BUFFER, UPSTREAM_TLS_CONTEXT } from '../common/type-urls.ts';
@@ -153,8 +155,13 @@ function userTls(draft: ClusterDraft, tls: ClientTLSSettings): Record<string, un
   const sans = tls.subjectAltNames ?? [];
   if (tls.insecureSkipVerify) common.validation_context = {};
   else {
+    const defaults = validationContext(sans);
+    // caCrl is a file on the proxy, read by the proxy itself as Istio's constructUpstreamTLS
+    // has it; a credentialName's CRL comes in its SDS secret instead (ca.crl), and
+    // api/istio/networking/destination-rule.ts rejects caCrl beside a credentialName.
+    if (tls.caCrl && !tls.credentialName) defaults.crl = { filename: tls.caCrl };
     common.combined_validation_context = {
-      default_validation_context: validationContext(sans),
+      default_validation_context: defaults,
       validation_context_sds_secret_config: sdsSecretConfig(rootSecret),
     };
   }

@@ -4,7 +4,9 @@
 // credentialName(s) from Kubernetes Secrets that pilot serves over ADS
 // (`kubernetes://NAME`, the CA as `kubernetes://NAME-cacert`), file paths through
 // the proxy's own SDS (`file-cert:…`, `file-root:…`), ISTIO_MUTUAL with the
-// gateway's workload certificate.
+// gateway's workload certificate. caCrl names a CRL file the proxy reads, for the
+// modes that verify client certificates with files or the workload root (MUTUAL,
+// OPTIONAL_MUTUAL, ISTIO_MUTUAL), as Istio's ApplyToCommonTLSContext has it.
 import type { Server } from '../../../api/istio/index.ts';
 import type { Gateway } from '../../model/types.ts';
 import {
@@ -49,10 +51,19 @@ export function hasCertificates(server: Server): boolean {
   const tls = server.tls;
   if (!tls) return false;
   if (tls.mode === 'ISTIO_MUTUAL') return true;
-  const creds = tls.credentialNames?.length || tls.credentialName;
-  if (creds) return true;
+  if (usesCredentials(server)) return true;
   if (!tls.serverCertificate || !tls.privateKey) return false;
   return tls.mode === 'SIMPLE' || Boolean(tls.caCertificates);
+}
+
+/**
+ * Whether the certificates come from Kubernetes Secrets. Their CRL, if any, then comes
+ * with the CA secret (`ca.crl`, pilot/translate/router/credentials.ts) and caCrl, a
+ * file path, is not used, as in Istio's ApplyCredentialSDSToServerCommonTLSContext.
+ */
+function usesCredentials(server: Server): boolean {
+  const tls = server.tls!;
+  return tls.mode !== 'ISTIO_MUTUAL' && Boolean(tls.credentialNames?.length || tls.credentialName);
 }
 
 function certificateSecrets(server: Server): string[] {
@@ -97,6 +108,7 @@ export function serverTransportSocket(server: Server, http: boolean): Record<str
       defaults.verify_certificate_spki = tls.verifyCertificateSpki;
     if (tls.verifyCertificateHash?.length)
       defaults.verify_certificate_hash = tls.verifyCertificateHash;
+    if (tls.caCrl && !usesCredentials(server)) defaults.crl = { filename: tls.caCrl };
     common.combined_validation_context = {
       default_validation_context: defaults,
       validation_context_sds_secret_config: sdsSecretConfig(caSecret(server)),

@@ -18,6 +18,7 @@ import {
 import {
   compileCertificate,
   compileValidation,
+  crlPems,
   mergeValidation,
   type CertificateMaterial,
   type ValidationMaterial,
@@ -244,9 +245,19 @@ export function resolveCommon(
       if (s?.kind !== 'validation') return { missing: spec.validation.sds };
       dynamic = s.validation;
     }
-    validation = mergeValidation(spec.validation.inline, dynamic);
+    validation = withCurrentCrl(mergeValidation(spec.validation.inline, dynamic), store);
   }
   return { resolved: { certs, validation } };
+}
+
+/** A CRL given as a file, as the file reads now (crl.ts: read again per context build). */
+function withCurrentCrl(
+  v: ValidationMaterial | undefined,
+  store: SecretStore,
+): ValidationMaterial | undefined {
+  const crl = v?.crl;
+  if (!crl?.file) return v;
+  return { ...v!, crl: { ...crl, pems: store.crlFile(crl.file, crl.pems) } };
 }
 
 /** Whether the peer's chain is checked against trust anchors (Envoy skips it without any). */
@@ -274,6 +285,8 @@ export function secureContextOptions(
     if (v.trustedCa) cas.push(v.trustedCa);
     if (v.systemRoots) cas.push(...rootCertificates);
     o.ca = cas;
+    const crls = crlPems(v);
+    if (crls.length > 0) o.crl = crls;
   }
   if (spec.ciphers) o.ciphers = spec.ciphers;
   // Envoy's default groups. node's ('auto', OpenSSL 3.5) put the X25519MLKEM768

@@ -11,9 +11,9 @@
 //
 // Session tickets are issued (unless disable_stateless_session_resumption) under the
 // proxy's ticket key (ticket-keys.ts), and the session id context names what a
-// session's checks depended on: the certificate presented, the trust anchors and
-// whether a client certificate was asked for. OpenSSL resumes a ticket only under
-// the context it was issued in, so a resumed session never crosses to another
+// session's checks depended on: the certificate presented, the trust anchors, the
+// CRLs and whether a client certificate was asked for. OpenSSL resumes a ticket only
+// under the context it was issued in, so a resumed session never crosses to another
 // certificate or trust configuration; the SAN and pin checks run on every
 // connection, resumed or not, on the client certificate the session carries.
 import { constants as cryptoConstants, createHash } from 'node:crypto';
@@ -27,7 +27,8 @@ import {
   type DownstreamTlsSpec,
   type Resolved,
 } from './context-spec.ts';
-import type { ValidationMaterial } from './material.ts';
+import { crlDigest } from './crl.ts';
+import { crlPems, type ValidationMaterial } from './material.ts';
 import {
   peerFacts,
   peerIdentityProblem,
@@ -228,6 +229,8 @@ function sessionIdContext(r: Resolved, requestCert: boolean): string {
   const v = r.validation;
   h.update(`ca:${v?.trustedCa ? createHash('sha256').update(v.trustedCa).digest('hex') : ''}\0`);
   h.update(`system:${v?.systemRoots === true}\0untrusted:${v?.acceptUntrusted === true}\0`);
+  // As Envoy's session id: a session whose client was checked under other CRLs does not resume.
+  h.update(`crl:${crlDigest(crlPems(v))}\0`);
   h.update(`request:${requestCert}`);
   return h.digest('hex').slice(0, 32);
 }

@@ -6,6 +6,7 @@ import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Issues } from '../config/issues.ts';
 import { asArray, asObj, asString, bytesValue, isObj, wrappedBool } from '../config/values.ts';
+import { crlBlocks, crlProblem, parseCrls, type CrlMaterial } from './crl.ts';
 import { compileSanMatchers, type SanMatcher } from './san-match.ts';
 
 export interface CertificateMaterial {
@@ -27,6 +28,10 @@ export interface ValidationMaterial {
   hashes: string[];
   /** trust_chain_verification ACCEPT_UNTRUSTED. */
   acceptUntrusted: boolean;
+  /** crl: revocation lists checked along the peer's chain (crl.ts). */
+  crl: CrlMaterial | undefined;
+  /** CRLs that came inside the trusted_ca bundle (Envoy loads those too). */
+  caCrls: Buffer[];
 }
 
 /** envoy.config.core.v3.DataSource: inline bytes or string, a file, or an environment variable. */
@@ -103,7 +108,6 @@ export function compileCertificate(v: unknown, issues: Issues): CertificateMater
 export function compileValidation(v: unknown, issues: Issues): ValidationMaterial {
   const o = asObj(v) ?? {};
   for (const f of [
-    'crl',
     'custom_validator_config',
     'watched_directory',
     'ca_certificate_provider_instance',
@@ -116,8 +120,16 @@ export function compileValidation(v: unknown, issues: Issues): ValidationMateria
     );
   if (o.allow_expired_certificate === true)
     issues.add('allow_expired_certificate is not supported', 'allow_expired_certificate');
+  if (o.only_verify_leaf_cert_crl === true)
+    issues.add(
+      'only_verify_leaf_cert_crl is not supported: node checks the CRLs of the whole chain',
+      'only_verify_leaf_cert_crl',
+    );
   const trustedCa = readDataSource(o.trusted_ca, issues, 'trusted_ca');
   if (trustedCa) checkCertificates(trustedCa, issues, 'trusted_ca');
+  const caCrls = trustedCa ? crlBlocks(trustedCa) : [];
+  const caCrlProblem = crlProblem(caCrls);
+  if (caCrlProblem) issues.add(caCrlProblem, 'trusted_ca');
   const trust = asString(o.trust_chain_verification) ?? 'VERIFY_TRUST_CHAIN';
   return {
     trustedCa,
@@ -128,7 +140,32 @@ export function compileValidation(v: unknown, issues: Issues): ValidationMateria
       String(h).replace(/:/g, '').toLowerCase(),
     ),
     acceptUntrusted: trust === 'ACCEPT_UNTRUSTED',
+    crl: compileCrl(o.crl, issues),
+    caCrls,
   };
+}
+
+function compileCrl(v: unknown, issues: Issues): CrlMaterial | undefined {
+  const o = asObj(v);
+  if (!o) return undefined;
+  const pem = readDataSource(o, issues, 'crl');
+  if (!pem) return undefined;
+  // The file is the source only when no inline form wins (readDataSource's order).
+  const file =
+    o.inline_bytes === undefined && typeof o.inline_string !== 'string'
+      ? asString(o.filename)
+      : undefined;
+  const r = parseCrls(pem);
+  if ('problem' in r) {
+    issues.add(file ? `${file}: ${r.problem}` : r.problem, 'crl');
+    return undefined;
+  }
+  return { pems: r.pems, file };
+}
+
+/** Every CRL a validation context checks against. */
+export function crlPems(v: ValidationMaterial | undefined): Buffer[] {
+  return v ? [...v.caCrls, ...(v.crl?.pems ?? [])] : [];
 }
 
 /**
@@ -142,6 +179,8 @@ export function mergeValidation(
   if (!base || !dynamic) return dynamic ?? base;
   return {
     trustedCa: dynamic.trustedCa ?? base.trustedCa,
+    caCrls: dynamic.trustedCa ? dynamic.caCrls : base.caCrls,
+    crl: dynamic.crl ?? base.crl,
     systemRoots: base.systemRoots || dynamic.systemRoots,
     sanMatchers: [...base.sanMatchers, ...dynamic.sanMatchers],
     spki: [...base.spki, ...dynamic.spki],

@@ -8,8 +8,10 @@
 //
 // Istio's agent also serves two kinds of names nobody pushes: `file-cert:CERT~KEY`
 // and `file-root:PATH` (DestinationRule certificates given as file paths). Those
-// are read from disk here, once per secret set.
+// are read from disk here, once per secret set. So are CRL files (crl.ts), each time
+// a context is built under a new set, the last good copy kept when one goes bad.
 import { readFileSync } from 'node:fs';
+import { rereadCrlFile } from './crl.ts';
 import { Issues, resourceLines } from '../config/issues.ts';
 import { asString, isObj, type Obj } from '../config/values.ts';
 import {
@@ -45,6 +47,14 @@ export class SecretStore {
   #files = new Map<string, StoredSecret>();
   #version = 0;
   readonly #listeners = new Set<() => void>();
+  /** The last good content of each CRL file read through crlFile. */
+  readonly #crlFiles = new Map<string, Buffer[]>();
+  readonly #crlWarned = new Set<string>();
+  /**
+   * Problems found outside a config update (a CRL file gone bad since), one line each,
+   * once until the file is good again; the data plane forwards them as config warnings.
+   */
+  onWarning: ((line: string) => void) | undefined;
 
   constructor(options: SecretStoreOptions = {}) {
     this.workloadIdentity = options.workloadIdentity ?? true;
@@ -93,6 +103,25 @@ export class SecretStore {
       }
     }
     return [];
+  }
+
+  /**
+   * The CRLs of `file` for a context being built: read again (Envoy reads a CRL file
+   * whenever an SDS update rebuilds its context); when the file cannot be used now,
+   * the last good copy, else `compiled` (what its config was accepted with).
+   */
+  crlFile(file: string, compiled: Buffer[]): Buffer[] {
+    const r = rereadCrlFile(file);
+    if ('pems' in r) {
+      this.#crlFiles.set(file, r.pems);
+      this.#crlWarned.delete(file);
+      return r.pems;
+    }
+    if (!this.#crlWarned.has(file)) {
+      this.#crlWarned.add(file);
+      this.onWarning?.(`crl: ${r.problem}; the last good CRLs stay in force`);
+    }
+    return this.#crlFiles.get(file) ?? compiled;
   }
 
   get(name: string): StoredSecret | undefined {

@@ -17,7 +17,8 @@ import {
   verifiesChain,
   type UpstreamTlsSpec,
 } from './context-spec.ts';
-import type { ValidationMaterial } from './material.ts';
+import { crlDigest } from './crl.ts';
+import { crlPems, type ValidationMaterial } from './material.ts';
 import {
   peerFacts,
   peerIdentityProblem,
@@ -54,6 +55,8 @@ interface Built {
   localPrincipal: string;
   /** The SecretStore version it was built from. */
   version: number;
+  /** Session cache keys start with it: the config and the CRLs the sessions were verified under. */
+  sessionPrefix: string;
 }
 
 /** The outcome of the identity checks on a server certificate. */
@@ -66,15 +69,12 @@ export class UpstreamTls {
   readonly spec: UpstreamTlsSpec;
   readonly #store: SecretStore;
   readonly #sessions: ClientSessionCache | undefined;
-  readonly #sessionPrefix: string;
   #built: Built | undefined;
 
   constructor(spec: UpstreamTlsSpec, store: SecretStore) {
     this.spec = spec;
     this.#store = store;
     this.#sessions = spec.maxSessionKeys > 0 ? clientSessions(store) : undefined;
-    // The config text is long; its digest keeps the per-connection cache key short.
-    this.#sessionPrefix = createHash('sha256').update(spec.key).digest('base64');
   }
 
   /** False when a secret it needs can never arrive (no workload identity): auto mTLS then skips it. */
@@ -104,6 +104,12 @@ export class UpstreamTls {
       validation: resolved.validation,
       localPrincipal: first ? presentedPrincipal(first.chain) : '',
       version: this.#store.version,
+      // The config text is long; its digest keeps the per-connection cache key short. A
+      // CRL file read anew (another cluster config, same TLS) must not resume old sessions.
+      sessionPrefix: createHash('sha256')
+        .update(this.spec.key)
+        .update(crlDigest(crlPems(resolved.validation)))
+        .digest('base64'),
     };
     return this.#built;
   }
@@ -128,7 +134,7 @@ export class UpstreamTls {
     const servername = o.sni || this.spec.sni || undefined;
     const sessions = this.#sessions;
     const sessionKey = sessions
-      ? `${this.#sessionPrefix}\n${servername ?? ''}\n${o.host}|${o.port}`
+      ? `${built.sessionPrefix}\n${servername ?? ''}\n${o.host}|${o.port}`
       : '';
     // A session is offered only when what its full handshake verified still passes
     // this connection's checks; otherwise the handshake is a full one, checked by node.
@@ -227,6 +233,28 @@ function netTarget(o: UpstreamConnectOptions): net.NetConnectOpts {
   return { host: o.host, port: o.port, localAddress: o.localAddress, allowHalfOpen, noDelay: true };
 }
 
+/** OpenSSL's certificate verification results, as node names them in an error's code. */
+const VERIFY_ERRORS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  // Revocation (crl.ts): a revoked certificate, or a CRL missing, stale or not signed right.
+  'CERT_REVOKED',
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_GET_CRL_ISSUER',
+  'CRL_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID',
+  'CRL_SIGNATURE_FAILURE',
+  'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'KEYUSAGE_NO_CRL_SIGN',
+]);
+
 /** Node's TLS failure codes, so pools can tell a failed handshake from a reset (Envoy's UF, not UC). */
 export function isTlsConnectFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -236,11 +264,6 @@ export function isTlsConnectFailure(err: unknown): boolean {
     code.startsWith('ERR_SSL_') ||
     code.startsWith('ERR_TLS_') ||
     code === 'EPROTO' ||
-    code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
-    code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
-    code === 'SELF_SIGNED_CERT_IN_CHAIN' ||
-    code === 'CERT_HAS_EXPIRED' ||
-    code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' ||
-    code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+    VERIFY_ERRORS.has(code)
   );
 }

@@ -78,4 +78,24 @@ describe('Gateway server TLS validation', () => {
       'gateway default/edge: spec.servers[0].tls.credentialNames: cannot be set together with credentialName',
     ]);
   });
+
+  it('caCrl: accepted where client certificates are checked from files or the mesh root', () => {
+    const files = { serverCertificate: '/c.pem', privateKey: '/k.pem', caCrl: '/crl.pem' };
+    for (const mode of ['MUTUAL', 'OPTIONAL_MUTUAL'])
+      expect(gateway({ port: https, tls: { mode, ...files, caCertificates: '/ca.pem' } })).toEqual(
+        [],
+      );
+    expect(gateway({ port: https, tls: { mode: 'ISTIO_MUTUAL', caCrl: '/crl.pem' } })).toEqual([]);
+    expect(gateway({ port: https, tls: { mode: 'SIMPLE', ...files } })).toEqual([
+      'gateway default/edge: spec.servers[0].tls.caCrl: SIMPLE mode checks no client certificates: a CRL needs MUTUAL or OPTIONAL_MUTUAL',
+    ]);
+  });
+
+  it('caCrl: rejected beside a credentialName, whose Secret carries the CRL (ca.crl)', () => {
+    expect(
+      gateway({ port: https, tls: { mode: 'MUTUAL', credentialName: 'gw', caCrl: '/crl.pem' } }),
+    ).toEqual([
+      'gateway default/edge: spec.servers[0].tls.caCrl: cannot be set together with credentialName: put the CRL in the Secret (ca.crl)',
+    ]);
+  });
 });

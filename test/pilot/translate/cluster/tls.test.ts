@@ -113,3 +113,68 @@ spec: {host: reviews, trafficPolicy: {tls: {mode: MUTUAL, credentialName: review
     });
   });
 });
+
+describe('DestinationRule caCrl', () => {
+  const validation = (yaml: string, name = REVIEWS): Obj => {
+    const socket = cluster(yaml, name).transport_socket as Obj | undefined;
+    const ctx = (socket?.typed_config as Obj | undefined)?.common_tls_context as Obj | undefined;
+    return (ctx?.combined_validation_context ?? ctx?.validation_context ?? {}) as Obj;
+  };
+  const dr = (trafficPolicy: string, subsets = '') => `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  trafficPolicy: ${trafficPolicy}
+${subsets}`;
+
+  it('SIMPLE and MUTUAL: the CRL file goes beside the file-root CA, as Istio builds it', () => {
+    expect(
+      validation(
+        dr('{tls: {mode: SIMPLE, caCertificates: /etc/ca.pem, caCrl: /etc/ca.crl, sni: r}}'),
+      ),
+    ).toMatchObject({
+      default_validation_context: { crl: { filename: '/etc/ca.crl' } },
+      validation_context_sds_secret_config: { name: 'file-root:/etc/ca.pem' },
+    });
+    expect(
+      validation(
+        dr(
+          '{tls: {mode: MUTUAL, clientCertificate: /c.pem, privateKey: /k.pem, caCrl: /etc/ca.crl}}',
+        ),
+      ),
+    ).toMatchObject({
+      default_validation_context: { crl: { filename: '/etc/ca.crl' } },
+      validation_context_sds_secret_config: { name: 'file-root:system' },
+    });
+  });
+
+  it('port-level settings and subsets carry their own caCrl', () => {
+    const yaml = dr(
+      `
+    portLevelSettings:
+    - port: {number: 9080}
+      tls: {mode: SIMPLE, caCertificates: /etc/ca.pem, caCrl: /etc/port.crl}`,
+      `  subsets:
+  - name: v1
+    labels: {version: v1}
+    trafficPolicy: {tls: {mode: SIMPLE, caCertificates: /etc/ca.pem, caCrl: /etc/v1.crl}}`,
+    );
+    expect(validation(yaml)).toMatchObject({
+      default_validation_context: { crl: { filename: '/etc/port.crl' } },
+    });
+    expect(validation(yaml, 'outbound|9080|v1|reviews.default.svc.cluster.local')).toMatchObject({
+      default_validation_context: { crl: { filename: '/etc/v1.crl' } },
+    });
+  });
+
+  it('ISTIO_MUTUAL and insecureSkipVerify leave it out, as Istio does', () => {
+    const mutual = validation(dr('{tls: {mode: ISTIO_MUTUAL, caCrl: /etc/ca.crl}}'));
+    expect(mutual.validation_context_sds_secret_config).toMatchObject({ name: 'ROOTCA' });
+    expect(mutual.default_validation_context).not.toHaveProperty('crl');
+    expect(
+      validation(dr('{tls: {mode: SIMPLE, insecureSkipVerify: true, caCrl: /etc/ca.crl}}')),
+    ).toEqual({});
+  });
+});
