@@ -20,6 +20,7 @@ import type {
   UpstreamRequest,
   UpstreamStream,
 } from '../upstream/types.ts';
+import { isTlsConnectFailure } from '../tls/upstream.ts';
 import { LocalBody } from './local-reply.ts';
 import { OneShotBody, ReplayableBody } from './replayable-body.ts';
 import { splitHostPort } from './upstream-request.ts';
@@ -306,14 +307,21 @@ export class RouterFlow implements UpstreamHandler {
       ctx.end();
       return;
     }
-    void err;
     switch (failure) {
-      case 'connect-failure':
+      case 'connect-failure': {
+        // A failed handshake names its TLS error, as Envoy's
+        // %UPSTREAM_TRANSPORT_FAILURE_REASON% and details do (a revoked or untrusted
+        // upstream certificate is otherwise indistinguishable from a refused port).
+        const tls = isTlsConnectFailure(err) ? tlsFailureReason(err) : '';
+        ctx.record.upstreamTransportFailureReason = tls;
         ctx.sendLocalReply(503, LocalBody.connectFailure, {
           flag: 'UF',
-          details: 'upstream_reset_before_response_started{connection_failure}',
+          details: tls
+            ? `upstream_reset_before_response_started{remote_connection_failure|${tls}}`
+            : 'upstream_reset_before_response_started{connection_failure}',
         });
         break;
+      }
       case 'refused-stream':
         ctx.sendLocalReply(503, LocalBody.refused, {
           flag: 'UR',
@@ -376,4 +384,10 @@ export class RouterFlow implements UpstreamHandler {
     this.releaseAttempt();
     this.finishRetry();
   }
+}
+
+/** Envoy's form of a TLS failure reason, with node's error code where BoringSSL's text would be. */
+function tlsFailureReason(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  return `TLS_error:|${typeof code === 'string' ? code : 'handshake_failure'}:TLS_error_end`;
 }

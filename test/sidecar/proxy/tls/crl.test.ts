@@ -204,6 +204,12 @@ describe('CRLs checked on upstream TLS', () => {
       records.length = 0;
       expect((await send(url('/', 'revoked'), { fresh: true })).status).toBe(503);
       expect(records.at(-1)!.flags).toContain('UF');
+      expect(records.at(-1)!.upstreamTransportFailureReason).toBe(
+        'TLS_error:|CERT_REVOKED:TLS_error_end',
+      );
+      expect(records.at(-1)!.responseCodeDetails).toBe(
+        'upstream_reset_before_response_started{remote_connection_failure|TLS_error:|CERT_REVOKED:TLS_error_end}',
+      );
     });
 
     it('a bad CRL file in a new cluster config is NACKed naming the field; the last good config serves', async () => {
