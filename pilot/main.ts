@@ -15,6 +15,7 @@ import { startMonitoring, type MonitoringServer } from './xds/monitoring.ts';
 import type { XdsLogger } from './xds/types.ts';
 import { LazyPush, lazyGenerators } from './lazy-push.ts';
 import { meshConfig } from './model/mesh-config.ts';
+import { setTranslationLog } from './translate/security/translation-log.ts';
 import { IngressStatusSync, STATUS_INPUT_KINDS } from './model/ingress/status-sync.ts';
 // Only endpoints changed: Istio pushes EDS alone (an incremental push) then.
 import { isEndpointOnlyChange } from './model/service-registry/endpoint-changes.ts';
@@ -71,6 +72,8 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
   const host = options.host ?? '127.0.0.1';
   // A bad mesh setting fails here, before anything listens.
   const mesh = meshConfig(options.mesh);
+  // Security translation problems (a CUSTOM provider that cannot be used) go to this pilot's log.
+  const restoreTranslationLog = setTranslationLog(log);
   const store = new MemoryConfigStore();
   const kubeSource = options.kube
     ? new KubeConfigSource({ store, kubeConfig: options.kubeConfig })
@@ -145,6 +148,7 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
     }
     monitoring = await startMonitoring(xds, { host, port: options.monitoringPort ?? 15014 });
   } catch (err) {
+    restoreTranslationLog();
     await ingressStatus?.stop();
     await caServer?.stop();
     await xds.stop();
@@ -161,6 +165,7 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
     monitoringPort: monitoring.port,
     diagnostics: () => source.status().origins.flatMap((o) => o.diagnostics.map((d) => d.message)),
     async stop() {
+      restoreTranslationLog();
       await ingressStatus?.stop();
       await source.stop();
       await caServer?.stop();

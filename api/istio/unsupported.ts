@@ -35,9 +35,8 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
     'spec.servers[].defaultEndpoint',
   ],
   ServiceEntry: ['spec.endpoints[].network', 'spec.workloadSelector', 'spec.subjectAltNames'],
-  // Gateway API attachment (targetRef) is not built; CUSTOM (ext_authz) is not either, and
-  // its requests are denied rather than let through unchecked (pilot/translate/security/rbac.ts).
-  AuthorizationPolicy: ['spec.targetRef', 'spec.targetRefs', 'spec.action=CUSTOM', 'spec.provider'],
+  // Gateway API attachment (targetRef) is not built.
+  AuthorizationPolicy: ['spec.targetRef', 'spec.targetRefs'],
   RequestAuthentication: ['spec.targetRef', 'spec.targetRefs'],
   // Service backends are served through the gateway (pilot/model/ingress); resource
   // backends (a bucket, a CRD) have no Istio equivalent, and Istio skips them too.

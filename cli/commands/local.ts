@@ -21,6 +21,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const FLAGS = {
   options: {
     'config-dir': { type: 'string' },
+    'mesh-config': { type: 'string' },
     capture: { type: 'boolean' },
     host: { type: 'string' },
     'loopback-net': { type: 'string' },
@@ -37,6 +38,7 @@ const FLAGS = {
   },
   help: [
     '  --config-dir DIR        the mesh: Istio and Kubernetes YAML, watched (default samples/mesh)',
+    "  --mesh-config FILE      Istio's MeshConfig YAML for pilot (e.g. extensionProviders for CUSTOM authz)",
     '  --capture               run each pod in its own network namespace with iptables capture,',
     '                          the sidecar as uid 1337, as in Kubernetes (needs root)',
     '  --host IP               pilot, gateway and dashboard address (default 127.0.0.1)',
@@ -98,6 +100,9 @@ export const localCommand: Command = {
       (values['config-dir'] as string | undefined) ??
       (existsSync('samples/mesh') ? 'samples/mesh' : join(REPO, 'samples/mesh'));
     if (!existsSync(configDir)) throw new CliError(`--config-dir ${configDir}: no such directory`);
+    const meshConfigFile = values['mesh-config'] as string | undefined;
+    if (meshConfigFile !== undefined && !existsSync(meshConfigFile))
+      throw new CliError(`--mesh-config ${meshConfigFile}: no such file`);
     const host = (values.host as string | undefined) ?? '127.0.0.1';
     const capture = values.capture === true;
     const logDir =
@@ -123,6 +128,7 @@ export const localCommand: Command = {
       logDir: resolve(logDir),
       capture,
       drainMs: numberFlag(values, 'drain-duration', 1000),
+      meshConfigFile: meshConfigFile === undefined ? undefined : resolve(meshConfigFile),
     };
     if (values.plaintext !== true) {
       base.mtls = meshCaSetup(base.logDir, portFlag(values, 'xds-tls-port', 15012), plan);

@@ -26,6 +26,8 @@ export interface Placement {
    * service account (file mode has no Kubernetes tokens). Undefined: plaintext.
    */
   mtls?: { xdsTlsPort: number; caDir: string; tokensFile: string; tokens: Record<string, string> };
+  /** Istio's MeshConfig file for pilot (`petrel pilot --mesh-config`), e.g. extensionProviders. */
+  meshConfigFile?: string;
   /** Runs a pod's command in its namespace (capture), as `user` ('app' or 'proxy'). */
   wrap(
     pod: PodPlan,
@@ -89,6 +91,7 @@ export function pilotSpec(p: Placement, configDir: string): ChildSpec {
       '--monitoring-port',
       String(p.monitoringPort),
       ...tls,
+      ...(p.meshConfigFile ? ['--mesh-config', p.meshConfigFile] : []),
     ]),
     logFile: join(p.logDir, 'pilot.log'),
     ready: () => httpOk(`${monitoring}/debug/syncz`),

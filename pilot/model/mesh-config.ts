@@ -2,6 +2,7 @@
 import type { MeshConfig } from './types.ts';
 import { ModelError } from './errors.ts';
 import { deepFreeze } from './freeze.ts';
+import { readExtensionProviders } from './mesh-providers.ts';
 
 export const DEFAULT_MESH: MeshConfig = deepFreeze({
   trustDomain: 'cluster.local',
@@ -73,6 +74,9 @@ export function meshConfig(partial: Partial<MeshConfig> = {}): MeshConfig {
         fail(`${field}[${i}]`, 'must be ".", "*", "~" or a namespace name');
     });
   }
+  // A bad provider is kept with its problem, never thrown: its CUSTOM policies deny (as Istio).
+  if (mesh.extensionProviders !== undefined)
+    mesh.extensionProviders = readExtensionProviders(mesh.extensionProviders).providers;
   return deepFreeze(structuredClone(mesh));
 }
 

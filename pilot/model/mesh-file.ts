@@ -4,13 +4,16 @@
 // acts on become its mesh settings; defaultConfig fields the injector acts on are
 // handed to it; every other field present is one warning line (an Istio field
 // Petrel does not act on, or a name Istio does not have); a wrong value is one
-// error naming the file and the field, and nothing of the file is used.
+// error naming the file and the field, and nothing of the file is used. A bad
+// extension provider is the exception (pilot/model/mesh-providers.ts): as in
+// Istio it is one warning line, and the CUSTOM policies naming it deny.
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { parseDurationMs } from '../../api/istio/duration.ts';
 import { ModelError } from './errors.ts';
 import { meshConfig } from './mesh-config.ts';
 import { ISTIO_MESH_FIELDS, ISTIO_PROXY_FIELDS } from './mesh-file-fields.ts';
+import { readExtensionProviders } from './mesh-providers.ts';
 import type { IngressControllerMode, MeshConfig } from './types.ts';
 
 /** The ProxyConfig defaults (defaultConfig) that Petrel's injector acts on. */
@@ -108,6 +111,21 @@ const MESH: Record<string, Reader> = {
       );
   },
   ingressSelector: (v, at, o) => void (o.mesh.ingressSelector = text(v, at) || undefined),
+  extensionProviders: (v, at, o) => {
+    if (!Array.isArray(v)) throw new FieldError(at, 'must be a list');
+    const read = readExtensionProviders(v, at);
+    o.warnings.push(...read.warnings);
+    // Not an error: as in Istio, pilot runs and the provider's CUSTOM policies deny.
+    for (const line of read.problems) {
+      const name = read.providers.find((p) => p.problem === line)?.name;
+      o.warnings.push(
+        name
+          ? `${line} (provider "${name}" is not used: CUSTOM policies naming it deny the requests they match)`
+          : `${line}; ignored`,
+      );
+    }
+    if (read.providers.length > 0) o.mesh.extensionProviders = read.providers;
+  },
   defaultConfig: (v, at, o) => {
     if (!isRecord(v)) throw new FieldError(at, 'must be an object');
     readFields(v, at, PROXY, ISTIO_PROXY_FIELDS, 'ProxyConfig', o);

@@ -119,6 +119,10 @@ class SnapshotPushContext implements PushContext {
     return this.#services.lookup(hostname, namespace);
   }
 
+  servicesNamed(hostname: string): readonly Service[] {
+    return this.#services.named(hostname);
+  }
+
   servicesFor(proxy: Proxy): readonly Service[] {
     const sidecar = this.sidecarFor(proxy);
     if (!sidecar) return this.#services.visibleFrom(proxy.namespace);

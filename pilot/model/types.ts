@@ -11,9 +11,16 @@ import type { Proxy } from './proxy.ts';
 import type { WorkloadPolicies } from './authorization.ts';
 import type { EffectiveMode, EffectiveMtls } from './peer-authentication.ts';
 import type { Credential } from './credentials.ts';
+import type { ExtensionProvider } from './mesh-providers.ts';
 
 export type { EffectiveMode, EffectiveMtls } from './peer-authentication.ts';
 export type { Credential } from './credentials.ts';
+export type {
+  EnvoyExtAuthzGrpc,
+  EnvoyExtAuthzHttp,
+  ExtAuthzRequestBody,
+  ExtensionProvider,
+} from './mesh-providers.ts';
 export type {
   AuthorizationPolicy,
   LocalRateLimit,
@@ -117,6 +124,12 @@ export interface PushContext {
   servicesFor(proxy: Proxy): readonly Service[];
   /** A service by exact hostname, as seen from `namespace` (exportTo applied). */
   service(hostname: string, namespace: string): Service | undefined;
+  /**
+   * Every service named `hostname` (one per namespace defining it), whatever its
+   * exportTo: Istio's ServiceIndex.HostnameAndNamespace, for mesh-wide references
+   * like an extension provider's `service`.
+   */
+  servicesNamed?(hostname: string): readonly Service[];
   /** Short-name resolution as Istio does: `reviews` in ns `default` → `reviews.default.svc.cluster.local`. */
   resolveHost(host: string, namespace: string): string;
   /**
@@ -206,6 +219,11 @@ export interface MeshConfig {
   ingressSelector?: string;
   /** Namespace of the Gateways made from Ingresses and of ingressService (Istio's K8S_INGRESS_NS). */
   ingressNamespace: string;
+  /**
+   * Istio's extensionProviders: the ext_authz ones, which AuthorizationPolicies with
+   * action CUSTOM name (pilot/model/mesh-providers.ts); a bad one carries its problem.
+   */
+  extensionProviders?: readonly ExtensionProvider[];
 }
 
 export type IngressControllerMode = 'OFF' | 'STRICT' | 'DEFAULT';

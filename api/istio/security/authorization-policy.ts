@@ -1,6 +1,7 @@
 // security.istio.io AuthorizationPolicy, with Istio's own admission checks
 // (pkg/config/validation ValidateAuthorizationPolicy): `from.source` and
-// `to.operation` present and not empty, known `when` keys, IPs, ports.
+// `to.operation` present and not empty, known `when` keys, IPs, ports, and for
+// action CUSTOM a provider, rules, and none of the fields CUSTOM cannot use.
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { enumOf, labels } from '../schema-kit.ts';
@@ -176,6 +177,47 @@ export const Rule = z.strictObject({
   when: z.array(Condition).optional(),
 });
 
+/**
+ * What Istio's validation refuses in a CUSTOM policy's rules: identities (the
+ * authorizer is asked before the request is authenticated) and request.auth.*.
+ */
+const CUSTOM_UNSUPPORTED_SOURCE = [
+  'namespaces',
+  'notNamespaces',
+  'serviceAccounts',
+  'notServiceAccounts',
+  'principals',
+  'notPrincipals',
+  'requestPrincipals',
+  'notRequestPrincipals',
+] as const;
+const CUSTOM_UNSUPPORTED_KEYS = ['source.namespace', 'source.serviceAccount', 'source.principal'];
+
+function checkCustomRules(rules: AuthorizationRule[] | undefined, ctx: z.RefinementCtx): void {
+  if (!rules?.length) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['rules'],
+      message:
+        'must be set with action CUSTOM (without rules it never triggers; an empty rule {} checks every request)',
+    });
+    return;
+  }
+  const unsupported = (path: (string | number)[], what: string) =>
+    ctx.addIssue({ code: 'custom', path, message: `${what} is not supported with action CUSTOM` });
+  rules.forEach((rule, i) => {
+    rule.from?.forEach((from, j) => {
+      for (const field of CUSTOM_UNSUPPORTED_SOURCE)
+        if (from.source[field]?.length)
+          unsupported(['rules', i, 'from', j, 'source', field], field);
+    });
+    rule.when?.forEach((c, k) => {
+      if (CUSTOM_UNSUPPORTED_KEYS.includes(c.key) || c.key.startsWith('request.auth.'))
+        unsupported(['rules', i, 'when', k, 'key'], c.key);
+    });
+  });
+}
+
 export const AuthorizationPolicySpec = z
   .strictObject({
     selector: MatchLabelsSelector.optional(),
@@ -187,6 +229,7 @@ export const AuthorizationPolicySpec = z
   })
   .superRefine((spec, ctx) => {
     checkSelectorOrTargetRefs(spec, ctx);
+    if (spec.action === 'CUSTOM') checkCustomRules(spec.rules, ctx);
     if (spec.action === 'CUSTOM' && !spec.provider)
       ctx.addIssue({
         code: 'custom',

@@ -133,6 +133,11 @@ export class ServiceIndex {
     return this.#byPod!.get(`${namespace}/${name}`) ?? EMPTY;
   }
 
+  /** Every service named `hostname`, one per namespace defining it, whatever its exportTo. */
+  named(hostname: string): readonly Service[] {
+    return this.#byHost.get(hostname) ?? EMPTY;
+  }
+
   /** The services defined in `namespace` (whatever their exportTo). */
   inNamespace(namespace: string): readonly Service[] {
     return this.#byNamespace.get(namespace) ?? EMPTY;

@@ -21,3 +21,17 @@ export const SHADOW_DENY_PREFIX = 'istio_dry_run_deny_';
 
 /** Istio's stat_prefix of the network RBAC filters (RBACTCPFilterStatPrefix). */
 export const TCP_RBAC_STAT_PREFIX = 'tcp.';
+
+// CUSTOM (ext_authz), as Istio's authz builder names things (security/authz/builder/extauthz.go).
+export const EXT_AUTHZ_FILTER = 'envoy.filters.http.ext_authz';
+export const NETWORK_EXT_AUTHZ_FILTER = 'envoy.filters.network.ext_authz';
+export const EXT_AUTHZ = `${T}envoy.extensions.filters.http.ext_authz.v3.ExtAuthz`;
+export const NETWORK_EXT_AUTHZ = `${T}envoy.extensions.filters.network.ext_authz.v3.ExtAuthz`;
+
+/** CUSTOM policy names start `istio-ext-authz-<provider>-`; ext_authz runs when one matched. */
+export const EXT_AUTHZ_MATCH_PREFIX = 'istio-ext-authz';
+/** Stat prefix of the CUSTOM shadow rules; RBAC writes `<prefix>shadow_effective_policy_id`. */
+export const EXT_AUTHZ_SHADOW_PREFIX = 'istio_ext_authz_';
+export const SHADOW_EFFECTIVE_POLICY_ID = 'shadow_effective_policy_id';
+/** Suffix of the enforced DENY policies built when a CUSTOM policy's provider cannot be used. */
+export const BAD_CUSTOM_SUFFIX = '-deny-due-to-bad-CUSTOM-action';

@@ -73,22 +73,56 @@ describe('AuthorizationPolicy validation', () => {
     ]);
   });
 
-  it('reports CUSTOM and targetRef as accepted but not built', () => {
+  it('accepts CUSTOM with a provider (no longer reported), and reports targetRef as not built', () => {
     const r = validateConfig(
       authz({
         action: 'CUSTOM',
         provider: { name: 'opa' },
+        rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }],
         targetRef: { kind: 'Gateway', name: 'gw' },
       }),
     );
     expect(r.errors).toEqual([]);
     expect(r.warnings).toEqual([
       'authorizationpolicy ns/p: spec.targetRef: not supported by Petrel yet; ignored',
-      'authorizationpolicy ns/p: spec.action: not supported by Petrel yet; ignored',
-      'authorizationpolicy ns/p: spec.provider: not supported by Petrel yet; ignored',
     ]);
-    expect(validateConfig(authz({ action: 'CUSTOM' })).errors).toEqual([
+    expect(validateConfig(authz({ action: 'CUSTOM', rules: [{}] })).errors).toEqual([
       'authorizationpolicy ns/p: spec.provider: is required with action CUSTOM',
+    ]);
+  });
+
+  it('refuses a CUSTOM policy without rules, as Istio does (it would never trigger)', () => {
+    expect(validateConfig(authz({ action: 'CUSTOM', provider: { name: 'opa' } })).errors).toEqual([
+      'authorizationpolicy ns/p: spec.rules: must be set with action CUSTOM (without rules it never triggers; an empty rule {} checks every request)',
+    ]);
+  });
+
+  it('refuses the identity fields and request.auth conditions Istio does not support with CUSTOM', () => {
+    const r = validateConfig(
+      authz({
+        action: 'CUSTOM',
+        provider: { name: 'opa' },
+        rules: [
+          {
+            from: [
+              { source: { principals: ['cluster.local/ns/a/sa/b'], ipBlocks: ['10.0.0.0/8'] } },
+              { source: { notNamespaces: ['x'], requestPrincipals: ['iss/sub'] } },
+            ],
+            when: [
+              { key: 'source.ip', values: ['10.1.2.3'] },
+              { key: 'source.serviceAccount', values: ['a/b'] },
+              { key: 'request.auth.claims[groups]', values: ['admins'] },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(r.errors).toEqual([
+      'authorizationpolicy ns/p: spec.rules[0].from[0].source.principals: principals is not supported with action CUSTOM',
+      'authorizationpolicy ns/p: spec.rules[0].from[1].source.notNamespaces: notNamespaces is not supported with action CUSTOM',
+      'authorizationpolicy ns/p: spec.rules[0].from[1].source.requestPrincipals: requestPrincipals is not supported with action CUSTOM',
+      'authorizationpolicy ns/p: spec.rules[0].when[1].key: source.serviceAccount is not supported with action CUSTOM',
+      'authorizationpolicy ns/p: spec.rules[0].when[2].key: request.auth.claims[groups] is not supported with action CUSTOM',
     ]);
   });
 });

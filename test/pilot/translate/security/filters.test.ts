@@ -12,13 +12,13 @@ import { LISTENER, ROUTE_CONFIGURATION } from '../../../../pilot/translate/commo
 import { applyRouteRateLimits } from '../../../../pilot/translate/security/http-filters.ts';
 import { GOLDEN_ROOT, compareGolden } from '../../../support/golden.ts';
 import { resourcesOf, scenarioFromYaml, type Scenario } from '../support/scenario.ts';
+import { captureTranslationLog } from './ext-authz-support.ts';
 
 type Obj = Record<string, unknown>;
 
 function load(name: string): Scenario {
   const text = readFileSync(join(GOLDEN_ROOT, 'translate', 'security', `${name}.in.yaml`), 'utf8');
-  // CUSTOM is reported as not supported (a warning) and still built, fail-closed.
-  return scenarioFromYaml(text, { allowWarnings: name === 'custom' });
+  return scenarioFromYaml(text);
 }
 
 /** The HCM pilot builds for a proxy's port, through the listener code path (filters.ts). */
@@ -56,7 +56,12 @@ const CASES: Record<string, [proxy: string, port: number][]> = {
     ['cart', 8080],
     ['catalog', 8080],
   ],
-  custom: [['app', 8080]],
+  custom: [
+    ['httpbin', 8080],
+    ['grpcbin', 8080],
+    ['legacy', 8080],
+    ['stranger', 8080],
+  ],
   jwt: [['ingressgateway', 8080]],
   'rate-limit': [
     ['ingressgateway', 8080],
@@ -65,6 +70,9 @@ const CASES: Record<string, [proxy: string, port: number][]> = {
 };
 
 describe('security filters (golden)', () => {
+  // CUSTOM with an unusable provider logs why; the custom case asserts those lines.
+  const log = captureTranslationLog();
+
   it.each(Object.keys(CASES))('%s', (name) => {
     const s = load(name);
     const out: Record<string, Obj[]> = {};
@@ -86,9 +94,15 @@ describe('security filters (golden)', () => {
       );
     }
     compareGolden(`translate/security/${name}.filters`, out);
+    if (name === 'custom')
+      expect(log).toEqual([
+        'error authz: CUSTOM policy foo/ext-broken: provider "broken" cannot be used: extensionProviders[2].envoyExtAuthzHttp.port: must be in 1..65535; the requests it matches are denied',
+        'error authz: CUSTOM policy foo/ext-unknown: provider "opa" cannot be used: no ext_authz provider of that name in the mesh config\'s extensionProviders (there are: broken, grpc-authz, http-authz); the requests it matches are denied',
+      ]);
+    else expect(log).toEqual([]);
   });
 
-  it('puts jwt_authn first, then RBAC CUSTOM, AUDIT, DENY, ALLOW, then the rate limit, before fault/CORS/router', () => {
+  it('puts jwt_authn first, then RBAC AUDIT, DENY, ALLOW, then the rate limit, before fault/CORS/router', () => {
     const s = scenarioFromYaml(
       `${readFileSync(join(GOLDEN_ROOT, 'translate/security/actions.in.yaml'), 'utf8')}
 ---
