@@ -21,8 +21,13 @@ export class ConnectionFacts implements FactsContext, RequestView {
   readonly localAddress: string;
   readonly localPort: number;
   upstreamHost: string | undefined = undefined;
-  /** Read by request-facts: the identities and SNI of the connection. */
-  readonly record: { peerPrincipal: string; requestedServerName: string };
+  /** Read by request-facts: the identities and SNI of the connection, and when it began. */
+  readonly record: {
+    peerPrincipal: string;
+    localPrincipal: string;
+    requestedServerName: string;
+    startTime: number;
+  };
   /** Read by request-facts: the original destination. */
   readonly conn: ConnectionInfo;
 
@@ -33,7 +38,12 @@ export class ConnectionFacts implements FactsContext, RequestView {
     this.remotePort = conn.remotePort;
     this.localAddress = conn.localAddress;
     this.localPort = conn.localPort;
-    this.record = { peerPrincipal: conn.tls?.peerPrincipal ?? '', requestedServerName: serverName };
+    this.record = {
+      peerPrincipal: conn.tls?.peerPrincipal ?? '',
+      localPrincipal: conn.tls?.localPrincipal ?? '',
+      requestedServerName: serverName,
+      startTime: Date.now(),
+    };
   }
 
   get request(): RequestView {

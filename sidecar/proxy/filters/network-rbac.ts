@@ -44,8 +44,9 @@ export function compileNetworkRbac(c: Obj, issues: Issues): NetworkRbacConfig {
   };
 }
 
-/** The verdict on one connection: admitted, or refused with Envoy's termination details. */
-export type ConnectionVerdict = { admitted: true } | { admitted: false; details: string };
+/** The verdict on one connection: admitted, or refused with Envoy's termination details (and response flag). */
+export type ConnectionVerdict =
+  { admitted: true } | { admitted: false; details: string; flag?: string };
 
 export class NetworkRbacFilter {
   readonly name: string;

@@ -60,10 +60,13 @@ export function decide(cfg: RbacConfig, ctx: FactsContext, namespace: string): R
       cfg.shadow.action === 'DENY'
         ? matched === undefined
         : cfg.shadow.action === 'LOG' || matched !== undefined;
-    setDynamicMetadata(ctx, namespace, {
-      [`${cfg.shadowPrefix}shadow_effective_policy_id`]: matched ?? '',
+    // The policy id only when one matched, as Envoy writes it: ext_authz's
+    // filter_enabled_metadata (Istio's CUSTOM) keys on its presence and prefix.
+    const fields: Record<string, string> = {
       [`${cfg.shadowPrefix}shadow_engine_result`]: shadowAllowed ? 'allowed' : 'denied',
-    });
+    };
+    if (matched !== undefined) fields[`${cfg.shadowPrefix}shadow_effective_policy_id`] = matched;
+    setDynamicMetadata(ctx, namespace, fields);
   }
   const engine = cfg.rules;
   if (!engine) return { allowed: true, policy: undefined, shadowAllowed };

@@ -3,6 +3,7 @@
 import type { Issues } from '../config/issues.ts';
 import { anyTypeName, asArray, asObj, asString, isObj, type Obj } from '../config/values.ts';
 import { corsFactory } from './cors.ts';
+import { extAuthzFactory } from './ext-authz.ts';
 import { faultFactory } from './fault.ts';
 import { jwtAuthnFactory } from './jwt-authn.ts';
 import { localRateLimitFactory } from './local-ratelimit.ts';
@@ -18,6 +19,7 @@ const factories = new Map<string, HttpFilterFactory>([
   [jwtAuthnFactory.typeName, jwtAuthnFactory],
   [rbacFactory.typeName, rbacFactory],
   [localRateLimitFactory.typeName, localRateLimitFactory],
+  [extAuthzFactory.typeName, extAuthzFactory],
 ]);
 
 const perRouteCompilers = new Map<string, (c: Obj, issues: Issues) => unknown>();

@@ -6,6 +6,7 @@
 // a request without headers (filters/connection-facts.ts); these accessors read its
 // record, connection and HCM config, and fall back to the plain RequestView when a
 // field is absent, so the filters stay usable with any such context.
+import type { TLSSocket } from 'node:tls';
 import type { HcmConfig } from '../http/hcm-config.ts';
 import { normalizeIp } from '../listener/filter-chain-match.ts';
 import type { RequestRecord } from '../record.ts';
@@ -18,13 +19,15 @@ export interface FactsContext {
 }
 
 interface ContextInternals {
-  record?: Pick<RequestRecord, 'peerPrincipal' | 'requestedServerName'>;
+  record?: Pick<RequestRecord, 'peerPrincipal' | 'requestedServerName'> &
+    Partial<Pick<RequestRecord, 'localPrincipal' | 'startTime'>>;
   hcm?: HcmConfig;
   conn?: {
     remoteAddress: string;
     localAddress: string;
     localPort: number;
     destination?: OriginalDestination;
+    tlsSocket?: TLSSocket;
   };
 }
 
@@ -35,6 +38,21 @@ function internals(ctx: FactsContext): ContextInternals {
 /** The URI SAN of the peer's certificate on an mTLS connection ('' without one). */
 export function peerPrincipal(ctx: FactsContext): string {
   return internals(ctx).record?.peerPrincipal ?? '';
+}
+
+/** The URI SAN of the certificate this proxy presented on the connection ('' without TLS). */
+export function localPrincipal(ctx: FactsContext): string {
+  return internals(ctx).record?.localPrincipal ?? '';
+}
+
+/** The peer's certificate as PEM, when the connection is TLS and the peer sent one. */
+export function peerCertificatePem(ctx: FactsContext): string | undefined {
+  return internals(ctx).conn?.tlsSocket?.getPeerX509Certificate()?.toString();
+}
+
+/** Date.now() when the request (or connection) began; now when unknown. */
+export function startTime(ctx: FactsContext): number {
+  return internals(ctx).record?.startTime ?? Date.now();
 }
 
 /** SNI the client sent ('' without TLS or SNI). */

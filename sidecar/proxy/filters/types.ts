@@ -1,9 +1,12 @@
 // The one interface every HTTP filter implements (as grpc-js-xds registers
 // filters and Envoy Gateway patches them, one file per filter).
+import type { Readable } from 'node:stream';
 import type { Issues } from '../config/issues.ts';
 import type { Obj } from '../config/values.ts';
 import type { CompiledRoute, RequestView } from '../route/types.ts';
+import type { Cluster } from '../upstream/cluster.ts';
 import type { HeaderMap } from '../upstream/types.ts';
+import type { FilterStats } from './filter-stats.ts';
 
 export interface LocalReplyOptions {
   /** For gRPC requests: the grpc-status to send instead of mapping the HTTP status. */
@@ -30,6 +33,20 @@ export interface HttpFilterContext {
   /** Schedules a timer tied to the request (cleared when the request ends). */
   setTimer(ms: number, fn: () => void): void;
   readonly ended: boolean;
+  /**
+   * The downstream body (null without one). A filter that reads it before the
+   * router (ext_authz with_request_body) puts back a stream that replays it.
+   */
+  body: Readable | null;
+  /** Rewrites :path, query included (ext_authz query parameter mutations). */
+  setPath(path: string): void;
+  /** A cluster of this proxy by name, for filters that call a side service (ext_authz). */
+  upstreamCluster(name: string): Cluster | undefined;
+  /** What to abort if the request ends while a filter holds it (reset, local reply); null clears it. */
+  setCancel(cancel: (() => void) | null): void;
+  /** The proxy's counters, and the connection manager's stat_prefix for `http.<prefix>.` names. */
+  readonly stats: FilterStats;
+  readonly statPrefix: string;
 }
 
 export interface HttpFilter {

@@ -9,7 +9,9 @@ import { applyMutations } from '../route/header-mutation.ts';
 import type { CompiledRoute, RequestView, WeightedCluster } from '../route/types.ts';
 import type { OriginalDestination, ProxyRuntime } from '../runtime.ts';
 import type { DownstreamTlsInfo } from '../tls/downstream.ts';
+import type { Cluster } from '../upstream/cluster.ts';
 import type { HeaderMap } from '../upstream/types.ts';
+import type { FilterStats } from '../filters/filter-stats.ts';
 import type { Responder } from './downstream.ts';
 import { applyServerHeader, stripResponseHopByHop } from './envoy-headers.ts';
 import type { HcmConfig } from './hcm-config.ts';
@@ -59,7 +61,7 @@ export class RequestContext implements RequestView, HttpFilterContext {
   upstreamHost: string | undefined = undefined;
   /** Index of the next decoder filter to run. */
   filterIndex = 0;
-  /** Set by the router while an upstream request is in flight; cancels it. */
+  /** Set by the router while an upstream request is in flight (or a filter's side call); cancels it. */
   cancelUpstream: (() => void) | null = null;
   ended = false;
   /** Set for HTTP/1.1 Upgrade requests: the raw socket to tunnel once routed. */
@@ -169,6 +171,28 @@ export class RequestContext implements RequestView, HttpFilterContext {
 
   setFlag(flag: string): void {
     this.record.addFlag(flag);
+  }
+
+  setPath(path: string): void {
+    this.path = path;
+    this.query = null;
+  }
+
+  upstreamCluster(name: string): Cluster | undefined {
+    return this.runtime.clusters.get(name);
+  }
+
+  /** A filter's pending work shares the router's slot: only one of them runs at a time. */
+  setCancel(cancel: (() => void) | null): void {
+    this.cancelUpstream = cancel;
+  }
+
+  get stats(): FilterStats {
+    return this.runtime.stats;
+  }
+
+  get statPrefix(): string {
+    return this.hcm.statPrefix;
   }
 
   setTimer(ms: number, fn: () => void): NodeJS.Timeout {

@@ -169,8 +169,9 @@ export class Listener {
     }
     if (!tls) {
       // SNI of a TLS stream passed through untouched is what tls_inspector read.
-      if (admitConnection(network, socket, conn, sniffed?.serverName ?? '', this.runtime))
-        handler.handle(socket, conn, sniffed);
+      const proceed = (): void => handler.handle(socket, conn, sniffed);
+      if (admitConnection(network, socket, conn, sniffed?.serverName ?? '', this.runtime, proceed))
+        proceed();
       return;
     }
     // A failed handshake (plaintext on a TLS chain, untrusted or wrong client identity)
@@ -188,15 +189,19 @@ export class Listener {
               ? { transport: 'raw_buffer', application: 'http/1.1' }
               : undefined;
         const secured: ConnectionInfo = { ...conn, tls: info, tlsSocket: secure };
-        if (!admitConnection(network, secure, secured, info.serverName, this.runtime)) return;
-        const mx = startChainExchange(network, secure, info.alpn, this.runtime);
-        secured.exchange = mx;
-        // The TCP proxy holds only the peer's bytes until the exchange is done (its
-        // upstream connects at once, for server-first protocols); HTTP is client-first
-        // and its parser must not see the header, so it waits for the whole exchange.
-        if (mx && handler instanceof HttpConnectionHandler)
-          void mx.done.then(() => !secure.destroyed && handler.handle(secure, secured, inner));
-        else handler.handle(secure, secured, inner);
+        const proceed = (): void => {
+          const mx = startChainExchange(network, secure, info.alpn, this.runtime);
+          secured.exchange = mx;
+          // The TCP proxy holds only the peer's bytes until the exchange is done (its
+          // upstream connects at once, for server-first protocols); HTTP is client-first
+          // and its parser must not see the header, so it waits for the whole exchange.
+          if (mx && handler instanceof HttpConnectionHandler)
+            void mx.done.then(() => !secure.destroyed && handler.handle(secure, secured, inner));
+          else handler.handle(secure, secured, inner);
+        };
+        // Network ext_authz answers later: the connection waits, then proceeds.
+        if (admitConnection(network, secure, secured, info.serverName, this.runtime, proceed))
+          proceed();
       },
       () => {},
     );

@@ -3,6 +3,7 @@
 // gateway end-to-end tests share. Resolves once the gateway reports ready.
 import { createServer, type AddressInfo } from 'node:net';
 import { startPilot, type RunningPilot } from '../../../pilot/main.ts';
+import type { MeshConfig } from '../../../pilot/model/types.ts';
 import type { Agent } from '../../../sidecar/agent/agent.ts';
 import { ProxyDataPlane } from '../../../sidecar/proxy/data-plane.ts';
 import { closeTestAgent, startTestAgent, untilAgentReady } from './test-agent.ts';
@@ -23,9 +24,13 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
-export async function startGatewayUnderPilot(configDir: string): Promise<GatewayUnderPilot> {
+export async function startGatewayUnderPilot(
+  configDir: string,
+  options: { mesh?: Partial<MeshConfig> } = {},
+): Promise<GatewayUnderPilot> {
   const pilot = await startPilot({
     configDir,
+    mesh: options.mesh,
     xdsPort: 0,
     monitoringPort: 0,
     debounceMs: 20,

@@ -326,7 +326,7 @@ describe('RBAC from AuthorizationPolicy in the data path', () => {
     ]);
   });
 
-  it('refuses what a CUSTOM policy would send to its external authorizer (not built: fail closed)', async () => {
+  it('refuses what a CUSTOM policy would send to its external authorizer when no mesh provider can serve it (fail closed, as Istio)', async () => {
     const p = await proxyFor(
       policy(
         'ext',
