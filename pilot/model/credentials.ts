@@ -67,9 +67,4 @@ export class CredentialIndex {
   get(namespace: string, name: string): Credential | undefined {
     return this.#byKey.get(`${namespace}/${name}`);
   }
-
-  /** The CA for `name`: the `<name>-cacert` secret's, else the secret's own ca.crt. */
-  caFor(namespace: string, name: string): string | undefined {
-    return caCredential((n) => this.get(namespace, n), name)?.ca;
-  }
 }

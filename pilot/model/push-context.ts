@@ -235,8 +235,4 @@ class SnapshotPushContext implements PushContext {
   credential(namespace: string, name: string): Credential | undefined {
     return this.#credentials.get(namespace, name);
   }
-
-  credentialCa(namespace: string, name: string): string | undefined {
-    return this.#credentials.caFor(namespace, name);
-  }
 }

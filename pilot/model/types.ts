@@ -187,8 +187,6 @@ export interface PushContext {
   serviceMtlsMode?(service: Service): EffectiveMode;
   /** A gateway credential (credentialName) from the Secret `name` in `namespace`. */
   credential?(namespace: string, name: string): Credential | undefined;
-  /** The CA of credential `name`: its `-cacert` secret, else its own ca.crt. */
-  credentialCa?(namespace: string, name: string): string | undefined;
 }
 
 export interface MeshConfig {
