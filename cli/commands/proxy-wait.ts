@@ -77,17 +77,21 @@ export function waitOptionsFromArgs(args: string[]): WaitOptions {
   };
 }
 
-/** One attempt: undefined when ready, else what went wrong. */
-async function check(url: string, timeoutMs: number): Promise<string | undefined> {
+/** One attempt: undefined when ready, else what went wrong (and whether it was our own timeout). */
+async function check(
+  url: string,
+  timeoutMs: number,
+): Promise<{ problem: string; timedOut: boolean } | undefined> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     const body = (await res.text()).trim().split('\n')[0]!.slice(0, 200);
     if (res.status === 200) return undefined;
-    return `HTTP ${res.status}${body ? ` (${body})` : ''}`;
+    return { problem: `HTTP ${res.status}${body ? ` (${body})` : ''}`, timedOut: false };
   } catch (err) {
     const e = err as Error & { cause?: NodeJS.ErrnoException };
-    if (e.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
-    return e.cause?.code ?? e.cause?.message ?? e.message;
+    if (e.name === 'TimeoutError')
+      return { problem: `no answer within ${timeoutMs} ms`, timedOut: true };
+    return { problem: e.cause?.code ?? e.cause?.message ?? e.message, timedOut: false };
   }
 }
 
@@ -97,21 +101,25 @@ export async function waitUntilReady(options: WaitOptions): Promise<number> {
   console.error(
     `info\twaiting for the proxy to be ready at ${options.url} (timeout ${options.timeoutSeconds}s)`,
   );
-  let last = 'no attempt made';
+  let last: string | undefined;
   for (;;) {
     const left = deadline - Date.now();
     if (left <= 0) break;
-    const problem = await check(options.url, Math.min(options.requestTimeoutMillis, left));
-    if (problem === undefined) {
+    const budget = Math.min(options.requestTimeoutMillis, left);
+    const failed = await check(options.url, budget);
+    if (failed === undefined) {
       console.error('info\tproxy is ready');
       return 0;
     }
-    last = problem;
+    // An attempt the overall deadline cut short says nothing about the proxy: the
+    // answer before it is the one worth reporting.
+    const cutShort = failed.timedOut && budget < options.requestTimeoutMillis;
+    if (!cutShort || last === undefined) last = failed.problem;
     const pause = Math.min(options.periodMillis, deadline - Date.now());
     if (pause > 0) await sleep(pause);
   }
   console.error(
-    `petrel proxy wait: timed out after ${options.timeoutSeconds}s waiting for ${options.url} to answer 200; last: ${last}`,
+    `petrel proxy wait: timed out after ${options.timeoutSeconds}s waiting for ${options.url} to answer 200; last: ${last ?? 'no attempt made'}`,
   );
   return 1;
 }
