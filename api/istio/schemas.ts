@@ -1,7 +1,7 @@
 // The spec schema of every Istio kind Petrel validates, by kind.
 import { z } from 'zod';
 import { DestinationRuleSpec } from './networking/destination-rule.ts';
-import { GatewaySpec } from './networking/gateway.ts';
+import { GatewaySpec, gatewaySpecWarnings } from './networking/gateway.ts';
 import { ServiceEntrySpec } from './networking/service-entry.ts';
 import { SidecarSpec } from './networking/sidecar.ts';
 import { VirtualServiceSpec } from './networking/virtual-service.ts';
@@ -29,4 +29,12 @@ export const SPEC_SCHEMAS: Record<string, z.ZodType> = {
   // Kubernetes' own Ingress kinds (api/kube/ingress.ts): checked as the API server checks them.
   Ingress: IngressSpec,
   IngressClass: IngressClassSpec,
+};
+
+/**
+ * Warnings about a spec that passed its schema: valid Istio that Istio itself warns
+ * about (accepted, one line per field, `spec.…: …`).
+ */
+export const SPEC_WARNINGS: Record<string, (spec: never) => string[]> = {
+  Gateway: gatewaySpecWarnings,
 };

@@ -26,10 +26,6 @@ export const UNSUPPORTED_FIELDS: Record<string, readonly string[]> = {
     'spec.workloadSelector',
   ],
   Gateway: [
-    // SIMPLE, MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL and PASSTHROUGH are built
-    // (pilot/translate/listener/gateway-tls.ts); AUTO_PASSTHROUGH (SNI-routed mTLS to
-    // the mesh) is not.
-    'spec.servers[].tls.mode=AUTO_PASSTHROUGH',
     'spec.servers[].port.protocol=UDP|udp',
     'spec.servers[].bind',
     'spec.servers[].defaultEndpoint',

@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import type { ConfigObject } from '../config/object.ts';
 import { resolveKind } from '../config/kinds.ts';
-import { SPEC_SCHEMAS } from './schemas.ts';
+import { SPEC_SCHEMAS, SPEC_WARNINGS } from './schemas.ts';
 import { UNSUPPORTED_FIELDS, UNSUPPORTED_KINDS, findFields } from './unsupported.ts';
 
 export interface ValidationResult {
@@ -80,8 +80,11 @@ export function validateConfig(obj: ConfigObject): ValidationResult {
   const schema = SPEC_SCHEMAS[info.kind];
   if (schema) {
     const parsed = schema.safeParse(obj.spec ?? {});
-    if (parsed.success) object = { ...obj, spec: parsed.data };
-    else errors.push(...issueLines('spec', parsed.error.issues).map((l) => `${label}: ${l}`));
+    if (parsed.success) {
+      object = { ...obj, spec: parsed.data };
+      const warn = SPEC_WARNINGS[info.kind] as ((spec: unknown) => string[]) | undefined;
+      for (const line of warn?.(parsed.data) ?? []) warnings.push(`${label}: ${line}`);
+    } else errors.push(...issueLines('spec', parsed.error.issues).map((l) => `${label}: ${l}`));
   }
   if (UNSUPPORTED_KINDS[info.kind])
     warnings.push(`${label}: accepted but not acted on: ${UNSUPPORTED_KINDS[info.kind]}`);

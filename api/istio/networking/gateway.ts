@@ -41,6 +41,9 @@ export const ServerTLSSettings = z.strictObject({
 });
 
 const TLS_PROTOCOLS = new Set(['HTTPS', 'TLS']);
+const HTTP_PROTOCOLS = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB']);
+/** Modes that pass TLS through untouched: a plain HTTP server may name them, as in Istio. */
+const PASSTHROUGH_MODES = new Set(['PASSTHROUGH', 'AUTO_PASSTHROUGH']);
 
 /**
  * Cross-field rules of a Gateway server's TLS, as Istio's validation states them:
@@ -60,7 +63,12 @@ function checkServerTls(server: ServerShape, ctx: z.RefinementCtx): void {
     return;
   }
   if (!TLS_PROTOCOLS.has(protocol)) {
-    if (tls.mode && tls.mode !== 'PASSTHROUGH' && !tls.httpsRedirect)
+    // Istio accepts AUTO_PASSTHROUGH on an HTTP port (the server stays plain HTTP,
+    // the gateway gets the SNI-DNAT clusters); on TCP-like ports it rejects any TLS.
+    const passthrough =
+      tls.mode === 'PASSTHROUGH' ||
+      (tls.mode === 'AUTO_PASSTHROUGH' && HTTP_PROTOCOLS.has(protocol));
+    if (tls.mode && !passthrough && !tls.httpsRedirect)
       issue(['tls', 'mode'], `only httpsRedirect is allowed on a ${protocol} server`);
     return;
   }
@@ -78,12 +86,8 @@ function checkServerTls(server: ServerShape, ctx: z.RefinementCtx): void {
   }
   if (mode !== 'SIMPLE' && mode !== 'MUTUAL' && mode !== 'OPTIONAL_MUTUAL') return;
   if (tls.credentialName || tls.credentialNames?.length) {
-    // Istio reads a credential's CRL from its Secret (ca.crl), never from caCrl.
-    if (tls.caCrl)
-      issue(
-        ['tls', 'caCrl'],
-        'cannot be set together with credentialName: put the CRL in the Secret (ca.crl)',
-      );
+    // Istio reads a credential's CRL from its Secret (ca.crl) and accepts, but
+    // ignores, caCrl beside it: gatewaySpecWarnings reports it.
     return;
   }
   if (mode === 'SIMPLE' && tls.caCrl)
@@ -126,6 +130,45 @@ const ServerShape = z.strictObject({
 type ServerShape = z.infer<typeof ServerShape>;
 
 export const Server = ServerShape.superRefine(checkServerTls);
+
+/** The certificate fields of a server's TLS settings. */
+const CERTIFICATE_FIELDS = [
+  'serverCertificate',
+  'privateKey',
+  'caCertificates',
+  'caCrl',
+  'credentialName',
+  'credentialNames',
+] as const;
+
+/**
+ * What Istio's validation warns about in a valid Gateway spec, one line per field
+ * (`spec.servers[0].tls.credentialName: …`): certificates on a PASSTHROUGH or
+ * AUTO_PASSTHROUGH server, which terminates no TLS and so never uses them, and a
+ * caCrl beside a credentialName, whose Secret's ca.crl is used instead. Istio
+ * accepts both; they are reported, not rejected.
+ */
+export function gatewaySpecWarnings(spec: GatewaySpec): string[] {
+  const out: string[] = [];
+  spec.servers.forEach((server, i) => {
+    const tls = server.tls;
+    if (!tls) return;
+    const mode = tls.mode ?? 'PASSTHROUGH'; // Istio's enum zero value
+    if (!PASSTHROUGH_MODES.has(mode)) {
+      if (tls.caCrl && (tls.credentialName || tls.credentialNames?.length))
+        out.push(
+          `spec.servers[${i}].tls.caCrl: ignored beside a credential, whose CRL comes from its Secret (ca.crl)`,
+        );
+      return;
+    }
+    for (const field of CERTIFICATE_FIELDS) {
+      const value = tls[field];
+      if (!value || (Array.isArray(value) && value.length === 0)) continue;
+      out.push(`spec.servers[${i}].tls.${field}: ${mode} mode does not use certificates; ignored`);
+    }
+  });
+  return out;
+}
 
 export const GatewaySpec = z.strictObject({
   servers: z.array(Server).min(1, 'must have at least one server'),

@@ -58,7 +58,8 @@ export function dnsEndpoints(
 /**
  * Sets type and the endpoint source on `cluster`. Returns false when a DNS cluster
  * has nothing to resolve: Istio leaves such a cluster out (routes to it then fail
- * with "no cluster", as for an unknown destination).
+ * with "no cluster", as for an unknown destination). `keep` narrows a DNS cluster's
+ * inline endpoints as EDS narrows the others' (SNI-DNAT clusters: mTLS ones only).
  */
 export function applyDiscovery(
   ctx: BuildContext,
@@ -66,6 +67,7 @@ export function applyDiscovery(
   service: Service,
   port: ServicePort,
   subsetLabels?: Record<string, string>,
+  keep?: (e: Endpoint) => boolean,
 ): boolean {
   const type = discoveryType(service);
   cluster.type = type;
@@ -73,6 +75,7 @@ export function applyDiscovery(
     cluster.eds_cluster_config = { eds_config: adsConfigSource(), service_name: cluster.name };
   } else if (type === 'STRICT_DNS' || type === 'LOGICAL_DNS') {
     let endpoints = dnsEndpoints(ctx, service, port, subsetLabels);
+    if (keep) endpoints = endpoints.filter(keep);
     if (endpoints.length === 0) return false;
     // Envoy allows exactly one endpoint in a LOGICAL_DNS cluster.
     if (type === 'LOGICAL_DNS') endpoints = endpoints.slice(0, 1);

@@ -1,10 +1,14 @@
 // Outbound clusters of one service port: `outbound|PORT||HOST` plus one per
 // DestinationRule subset, each with its traffic policy applied feature by feature.
+// The same in Istio's SNI-DNAT mode, for a gateway with an AUTO_PASSTHROUGH server:
+// `outbound_.PORT_.SUBSET_.HOST`, the name a sidecar sends as SNI, and no TLS of
+// its own (the gateway forwards the client's mTLS untouched), so neither the
+// rule's tls nor auto mTLS apply; its endpoints are the mTLS ones only.
 import type { Subset } from '../../../api/istio/index.ts';
 import type { DestinationRule, Service, ServicePort } from '../../model/types.ts';
 import type { EnvoyResource } from '../types.ts';
 import { adsConfigSource } from '../common/envoy.ts';
-import { configPath, outboundClusterName } from '../common/names.ts';
+import { configPath, dnsSrvSubsetKey, outboundClusterName } from '../common/names.ts';
 import { ipv6Only } from '../common/interception.ts';
 import { identityKey, memoPerPush } from '../common/push-memo.ts';
 import { applyConnectionPool, applyH2Upgrade, applyPortProtocol } from './connection-pool.ts';
@@ -16,7 +20,12 @@ import { applyGrpcLoadBalancer, applyLoadBalancer } from './lb.ts';
 import { applyOutlierDetection } from './outlier.ts';
 import { policyForPort, policyForSubset } from './policy.ts';
 import type { PortPolicy } from './policy.ts';
-import { applyGrpcTls, applyTls, autoMtlsApplies, istioMtlsSni } from './tls.ts';
+import { applyGrpcTls, applyTls, autoMtlsApplies } from './tls.ts';
+import type { TlsTarget } from './tls.ts';
+import { mtlsEndpoints } from '../endpoint/mtls-endpoints.ts';
+
+/** Istio's ClusterMode: a proxy's own outbound cluster, or a gateway's SNI-DNAT one. */
+export type ClusterMode = 'default' | 'sni-dnat';
 
 /** Istio's telemetry metadata: which service (and DestinationRule, subset) a cluster is for. */
 function clusterMetadata(
@@ -44,6 +53,20 @@ function identities(ctx: BuildContext, service: Service, port: number): string[]
   return [...out].sort();
 }
 
+function tlsTargetOf(
+  ctx: BuildContext,
+  service: Service,
+  port: ServicePort,
+  subset: Subset | undefined,
+): TlsTarget {
+  return {
+    // Istio's SNI for in-mesh mTLS is the DNS-SRV-like subset key.
+    istioSni: dnsSrvSubsetKey(port.port, subset?.name, service.hostname),
+    identities: identities(ctx, service, port.port),
+    autoMtls: autoMtlsApplies(ctx, service),
+  };
+}
+
 function buildOne(
   ctx: BuildContext,
   service: Service,
@@ -51,17 +74,18 @@ function buildOne(
   rule: DestinationRule | undefined,
   policy: PortPolicy | undefined,
   subset: Subset | undefined,
+  mode: ClusterMode,
 ): EnvoyResource | undefined {
-  const name = outboundClusterName(port.port, subset?.name, service.hostname);
+  const sniDnat = mode === 'sni-dnat';
+  const name = sniDnat
+    ? dnsSrvSubsetKey(port.port, subset?.name, service.hostname)
+    : outboundClusterName(port.port, subset?.name, service.hostname);
   const draft = newDraft({ name });
-  const tlsTarget = {
-    istioSni: istioMtlsSni(port.port, subset?.name, service.hostname),
-    identities: identities(ctx, service, port.port),
-    autoMtls: autoMtlsApplies(ctx, service),
-  };
-  if (ctx.family === 'grpc') return buildGrpc(draft, policy, tlsTarget);
+  if (ctx.family === 'grpc')
+    return buildGrpc(draft, policy, tlsTargetOf(ctx, service, port, subset));
 
-  if (!applyDiscovery(ctx, draft.cluster, service, port, subset?.labels)) return undefined;
+  const keep = sniDnat ? mtlsEndpoints(ctx, rule, subset?.name, port.port) : undefined;
+  if (!applyDiscovery(ctx, draft.cluster, service, port, subset?.labels, keep)) return undefined;
   // Istio turns Envoy's panic mode off (threshold 0%) on every outbound service cluster:
   // with few endpoints, 50% unhealthy would otherwise spray traffic over dead ones.
   draft.cluster.common_lb_config = { healthy_panic_threshold: { value: 0 } };
@@ -71,7 +95,7 @@ function buildOne(
   applyH2Upgrade(draft, policy?.connectionPool);
   applyOutlierDetection(draft, policy?.outlierDetection);
   applyLoadBalancer(draft, policy?.loadBalancer);
-  applyTls(draft, policy?.tls, tlsTarget);
+  if (!sniDnat) applyTls(draft, policy?.tls, tlsTargetOf(ctx, service, port, subset));
   return finishDraft(draft);
 }
 
@@ -82,7 +106,7 @@ function buildOne(
 function buildGrpc(
   draft: ClusterDraft,
   policy: PortPolicy | undefined,
-  tlsTarget: { istioSni: string; identities: readonly string[] },
+  tlsTarget: TlsTarget,
 ): EnvoyResource {
   const c = draft.cluster;
   c.type = 'EDS';
@@ -111,9 +135,31 @@ export function buildOutboundClusters(
   service: Service,
   port: ServicePort,
 ): EnvoyResource[] {
+  return buildMemoized(ctx, service, port, 'default');
+}
+
+/**
+ * The SNI-DNAT clusters of one service port (default, then subsets), shared per
+ * push as buildOutboundClusters' are. Callers must not mutate the returned objects.
+ */
+export function buildSniDnatClusters(
+  ctx: BuildContext,
+  service: Service,
+  port: ServicePort,
+): EnvoyResource[] {
+  return buildMemoized(ctx, service, port, 'sni-dnat');
+}
+
+function buildMemoized(
+  ctx: BuildContext,
+  service: Service,
+  port: ServicePort,
+  mode: ClusterMode,
+): EnvoyResource[] {
   const rule = ctx.push.destinationRule(ctx.proxy.namespace, service.hostname);
-  const key = `cds|${ctx.family}|${identityKey(service)}|${identityKey(rule)}|${ctx.proxy.clusterId}|${ipv6Only(ctx.proxy)}`;
-  return [...memoPerPush(ctx.push, port, key, () => buildUncached(ctx, service, port, rule))];
+  const prefix = mode === 'default' ? 'cds' : 'cds-sni-dnat';
+  const key = `${prefix}|${ctx.family}|${identityKey(service)}|${identityKey(rule)}|${ctx.proxy.clusterId}|${ipv6Only(ctx.proxy)}`;
+  return [...memoPerPush(ctx.push, port, key, () => buildUncached(ctx, service, port, rule, mode))];
 }
 
 function buildUncached(
@@ -121,10 +167,11 @@ function buildUncached(
   service: Service,
   port: ServicePort,
   rule: DestinationRule | undefined,
+  mode: ClusterMode,
 ): EnvoyResource[] {
   const policy = policyForPort(rule?.spec.trafficPolicy, port.port);
   const out: EnvoyResource[] = [];
-  const main = buildOne(ctx, service, port, rule, policy, undefined);
+  const main = buildOne(ctx, service, port, rule, policy, undefined, mode);
   if (main) out.push(main);
   for (const subset of rule?.spec.subsets ?? []) {
     const cluster = buildOne(
@@ -134,6 +181,7 @@ function buildUncached(
       rule,
       policyForSubset(policy, subset, port.port),
       subset,
+      mode,
     );
     if (cluster) out.push(cluster);
   }

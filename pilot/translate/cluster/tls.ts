@@ -54,11 +54,6 @@ export function autoMtlsApplies(ctx: BuildContext, service: Service): boolean {
   return (ctx.push.serviceMtlsMode?.(service) ?? 'PERMISSIVE') !== 'DISABLE';
 }
 
-/** Istio's DNS-SRV-like SNI key for in-mesh mTLS: `outbound_.PORT_.SUBSET_.HOST`. */
-export function istioMtlsSni(port: number, subset: string | undefined, host: string): string {
-  return `outbound_.${port}_.${subset ?? ''}_.${host}`;
-}
-
 const TLS_PARAMS = {
   tls_minimum_protocol_version: 'TLSv1_2',
   tls_maximum_protocol_version: 'TLSv1_3',

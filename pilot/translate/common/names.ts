@@ -23,6 +23,36 @@ export function outboundClusterName(
   return `outbound|${port}|${subset ?? ''}|${host}`;
 }
 
+/**
+ * Istio's DNS-SRV form of a subset key (model.BuildDNSSrvSubsetKey),
+ * `outbound_.9080_.v1_.reviews.default.svc.cluster.local`: the SNI a sidecar sends
+ * for mesh mTLS, and the name of the SNI-DNAT clusters an AUTO_PASSTHROUGH gateway
+ * forwards that SNI to.
+ */
+export function dnsSrvSubsetKey(port: number, subset: string | undefined, host: string): string {
+  return `outbound_.${port}_.${subset ?? ''}_.${host}`;
+}
+
+/**
+ * Parses `outbound_.PORT_.SUBSET_.HOST`; undefined for names of another shape. The
+ * host is what follows the third `_.`: host names may contain `_.` themselves only
+ * after it, so splitting from the left is exact (as Istio's ParseSubsetKey).
+ */
+export function parseDnsSrvSubsetKey(name: string): ClusterKey | undefined {
+  if (!name.startsWith('outbound_.')) return undefined;
+  const rest = name.slice('outbound_.'.length);
+  const portEnd = rest.indexOf('_.');
+  if (portEnd < 0) return undefined;
+  const subsetEnd = rest.indexOf('_.', portEnd + 2);
+  if (subsetEnd < 0) return undefined;
+  const portText = rest.slice(0, portEnd);
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) return undefined;
+  const host = rest.slice(subsetEnd + 2);
+  if (!host) return undefined;
+  return { direction: 'outbound', port, subset: rest.slice(portEnd + 2, subsetEnd), host };
+}
+
 export function inboundClusterName(port: number): string {
   return `inbound|${port}||`;
 }

@@ -12,6 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Proxy } from '../../model/proxy.ts';
 import type { Endpoint, PushContext } from '../../model/types.ts';
 import { discoveryType } from '../cluster/discovery.ts';
+import { parseDnsSrvSubsetKey } from '../common/names.ts';
 import { CLUSTER_LOAD_ASSIGNMENT } from '../common/type-urls.ts';
 
 /** The scope of an incremental push (structurally pilot/xds's IncrementalScope). */
@@ -65,11 +66,14 @@ export function endpointPushScope(
   };
 }
 
-/** The host of an outbound cluster name `outbound|port|subset|host` ('' for other names). */
+/**
+ * The host of an outbound cluster name: `outbound|port|subset|host`, or an
+ * AUTO_PASSTHROUGH gateway's SNI-DNAT `outbound_.port_.subset_.host`; '' for other names.
+ */
 function hostOf(clusterName: string): string {
-  return clusterName.startsWith('outbound|')
-    ? clusterName.slice(clusterName.lastIndexOf('|') + 1)
-    : '';
+  if (clusterName.startsWith('outbound|'))
+    return clusterName.slice(clusterName.lastIndexOf('|') + 1);
+  return parseDnsSrvSubsetKey(clusterName)?.host ?? '';
 }
 
 /** The workload identities cluster SAN checks are built from. */

@@ -4,9 +4,11 @@
 // certificates over SDS and RDS `https.PORT.NAME.GATEWAY.NS` (gateway-tls.ts); TLS
 // servers that terminate forward per the VirtualServices' tcp routes; TCP servers
 // likewise; TLS PASSTHROUGH servers pick a chain by SNI (tls_inspector + server_names)
-// from the tls routes. AUTO_PASSTHROUGH is reported by validation and skipped.
+// from the tls routes; AUTO_PASSTHROUGH servers get a chain per mesh service port by
+// its mTLS SNI, without VirtualServices (auto-passthrough.ts).
 // The gateway's AuthorizationPolicies apply to its TCP and TLS chains as network RBAC
-// before tcp_proxy, and to its HTTP servers through the connection manager.
+// before tcp_proxy (not to AUTO_PASSTHROUGH chains, as in Istio), and to its HTTP
+// servers through the connection manager.
 import type { Server } from '../../../api/istio/index.ts';
 import type { Gateway } from '../../model/types.ts';
 import type { EnvoyResource } from '../types.ts';
@@ -24,6 +26,7 @@ import type { TcpTarget } from './filters.ts';
 import { tcpRouteTarget, tlsRoutes } from './l4-routes.ts';
 import { securityNetworkFilters } from '../security/network-filters.ts';
 import { gatewayBindPort } from './gateway-port.ts';
+import { autoPassthroughChains } from './auto-passthrough.ts';
 import {
   TERMINATING_MODES,
   hasCertificates,
@@ -33,7 +36,13 @@ import {
 } from './gateway-tls.ts';
 
 export type ServerKind =
-  'http' | 'https' | 'tcp' | 'tls-terminated' | 'tls-passthrough' | 'unsupported';
+  | 'http'
+  | 'https'
+  | 'tcp'
+  | 'tls-terminated'
+  | 'tls-passthrough'
+  | 'tls-auto-passthrough'
+  | 'unsupported';
 
 export function serverKind(server: Server): ServerKind {
   const protocol = server.port.protocol.toUpperCase();
@@ -43,6 +52,7 @@ export function serverKind(server: Server): ServerKind {
   if (protocol !== 'TLS' && protocol !== 'HTTPS') return 'unsupported';
   const mode = server.tls?.mode ?? '';
   if (mode === 'PASSTHROUGH') return 'tls-passthrough';
+  if (mode === 'AUTO_PASSTHROUGH') return 'tls-auto-passthrough';
   if (TERMINATING_MODES.has(mode) && hasCertificates(server))
     return protocol === 'HTTPS' ? 'https' : 'tls-terminated';
   return 'unsupported';
@@ -121,6 +131,13 @@ function l4Chains(
       gatewayNames: new Set([gatewayKey(gateway)]),
     };
     const kind = serverKind(server);
+    if (kind === 'tls-auto-passthrough') {
+      // No VirtualServices: the SNI names the destination. No RBAC either.
+      const auto = autoPassthroughChains(ctx, server, seenSni);
+      if (auto.length > 0) tls = true;
+      chains.push(...auto);
+      continue;
+    }
     for (const vs of ctx.push.virtualServicesForGateway(gatewayKey(gateway))) {
       if (kind === 'tls-terminated') {
         // TLS ends here; the decrypted stream goes where the VirtualService's tcp routes say.

@@ -1,6 +1,7 @@
 // The gateway family (proxy.type 'router'): listeners and routes from the Gateways
-// selecting the proxy; the same outbound clusters and endpoints a sidecar has; and
-// the credentials of its TLS servers over SDS.
+// selecting the proxy; the same outbound clusters and endpoints a sidecar has, plus
+// the SNI-DNAT clusters of an AUTO_PASSTHROUGH server; and the credentials of its
+// TLS servers over SDS.
 import type { Proxy } from '../../model/proxy.ts';
 import type { PushContext } from '../../model/types.ts';
 import type { Generator } from '../types.ts';
@@ -13,6 +14,7 @@ import {
 } from '../common/type-urls.ts';
 import type { BuildContext } from '../cluster/context.ts';
 import { blackHoleCluster } from '../cluster/special.ts';
+import { sniDnatClusters } from '../cluster/sni-dnat.ts';
 import { gatewayListeners, httpRouteName, serversByPort } from '../listener/gateway.ts';
 import { httpsRouteName } from '../listener/gateway-tls.ts';
 import { credentialSecretGenerator } from './credentials.ts';
@@ -62,8 +64,13 @@ export const routerClusterGenerator: Generator<PushContext> = {
   typeUrl: CLUSTER,
   generate(push, proxy, names) {
     const ctx = context(push, proxy);
+    // Istio's order: outbound, BlackHoleCluster, then SNI-DNAT.
     return selectNamed(
-      [...outboundClusters(ctx), blackHoleCluster(push.mesh.connectTimeoutMs)],
+      [
+        ...outboundClusters(ctx),
+        blackHoleCluster(push.mesh.connectTimeoutMs),
+        ...sniDnatClusters(ctx),
+      ],
       names,
     );
   },
@@ -73,7 +80,7 @@ export const routerEndpointGenerator: Generator<PushContext> = {
   typeUrl: CLUSTER_LOAD_ASSIGNMENT,
   generate(push, proxy, names) {
     const ctx = context(push, proxy);
-    return endpointsFor(ctx, () => outboundClusters(ctx), names);
+    return endpointsFor(ctx, () => [...outboundClusters(ctx), ...sniDnatClusters(ctx)], names);
   },
 };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../../api/istio/validate.ts';
+import { GatewaySpec, gatewaySpecWarnings } from '../../../../api/istio/networking/gateway.ts';
 
 const gateway = (server: Record<string, unknown>) =>
   validateConfig({
@@ -91,11 +92,72 @@ describe('Gateway server TLS validation', () => {
     ]);
   });
 
-  it('caCrl: rejected beside a credentialName, whose Secret carries the CRL (ca.crl)', () => {
+  it('caCrl beside a credentialName: accepted with a warning, as Istio (the Secret carries the CRL, ca.crl)', () => {
+    const result = validateConfig({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'edge', namespace: 'default' },
+      spec: {
+        servers: [
+          {
+            hosts: ['*'],
+            port: https,
+            tls: { mode: 'MUTUAL', credentialName: 'gw', caCrl: '/crl.pem' },
+          },
+        ],
+      },
+    });
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([
+      'gateway default/edge: spec.servers[0].tls.caCrl: ignored beside a credential, whose CRL comes from its Secret (ca.crl)',
+    ]);
+  });
+});
+
+describe('Gateway AUTO_PASSTHROUGH servers, as Istio validates them', () => {
+  const tlsPort = { number: 15443, name: 'tls', protocol: 'TLS' };
+
+  it('are accepted on TLS and HTTPS ports with no certificates at all', () => {
+    expect(gateway({ port: tlsPort, tls: { mode: 'AUTO_PASSTHROUGH' } })).toEqual([]);
+    expect(gateway({ port: https, tls: { mode: 'AUTO_PASSTHROUGH' } })).toEqual([]);
+  });
+
+  it('are accepted on a plain HTTP port, as Istio does, and rejected on TCP-like ports', () => {
+    const http = { number: 80, name: 'http', protocol: 'HTTP' };
+    expect(gateway({ port: http, tls: { mode: 'AUTO_PASSTHROUGH' } })).toEqual([]);
     expect(
-      gateway({ port: https, tls: { mode: 'MUTUAL', credentialName: 'gw', caCrl: '/crl.pem' } }),
+      gateway({
+        port: { number: 3306, name: 'mysql', protocol: 'TCP' },
+        tls: { mode: 'AUTO_PASSTHROUGH' },
+      }),
     ).toEqual([
-      'gateway default/edge: spec.servers[0].tls.caCrl: cannot be set together with credentialName: put the CRL in the Secret (ca.crl)',
+      'gateway default/edge: spec.servers[0].tls.mode: only httpsRedirect is allowed on a TCP server',
+    ]);
+  });
+
+  it('warn about each certificate field, which a passthrough server never uses', () => {
+    const spec = GatewaySpec.parse({
+      servers: [
+        { port: tlsPort, hosts: ['*.local'], tls: { mode: 'AUTO_PASSTHROUGH' } },
+        {
+          port: { ...tlsPort, name: 'tls-2', number: 15444 },
+          hosts: ['*.local'],
+          tls: {
+            mode: 'AUTO_PASSTHROUGH',
+            credentialName: 'cert',
+            caCrl: '/crl.pem',
+            credentialNames: [],
+          },
+        },
+        { port: https, hosts: ['a.example'], tls: { credentialName: 'c' } },
+        { port: https, hosts: ['b.example'], tls: { mode: 'SIMPLE', credentialName: 'c' } },
+      ],
+    });
+    expect(gatewaySpecWarnings(spec)).toEqual([
+      'spec.servers[1].tls.caCrl: AUTO_PASSTHROUGH mode does not use certificates; ignored',
+      'spec.servers[1].tls.credentialName: AUTO_PASSTHROUGH mode does not use certificates; ignored',
+      // No mode is Istio's PASSTHROUGH.
+      'spec.servers[2].tls.credentialName: PASSTHROUGH mode does not use certificates; ignored',
     ]);
   });
 });

@@ -56,6 +56,21 @@ describe('endpoint push scope', () => {
     expect(affects('inbound|9080||')).toBe(false);
   });
 
+  test('an AUTO_PASSTHROUGH gateway\u2019s SNI-DNAT assignments of the host are touched too, grouped by host', () => {
+    const scope = endpointPushScope(
+      push(mesh(['10.0.1.1', '10.0.1.2'])),
+      push(mesh(['10.0.1.1', '10.0.1.3'])),
+      REVIEWS_CHANGED,
+    )!;
+    const affects = (name: string) => scope.affects(CLUSTER_LOAD_ASSIGNMENT, name);
+    expect(affects(`outbound_.9080_._.${REVIEWS}`)).toBe(true);
+    expect(affects(`outbound_.9080_.v1_.${REVIEWS}`)).toBe(true);
+    expect(affects(`outbound_.9080_._.${RATINGS}`)).toBe(false);
+    expect(affects(`outbound_.9080_._.my${REVIEWS}`)).toBe(false);
+    expect(scope.grouping.keyOf(`outbound_.9080_.v1_.${REVIEWS}`)).toBe(REVIEWS);
+    expect(scope.grouping.keyOf('BlackHoleCluster')).toBe('');
+  });
+
   test('many changed hosts are matched as well as few', () => {
     const changed = [...REVIEWS_CHANGED];
     const objects = mesh(['10.0.1.1']);
