@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const RUNNER = fileURLToPath(new URL('./run-local.ts', import.meta.url));
@@ -26,12 +26,15 @@ export interface TestMesh {
 export async function startTestMesh(
   extraArgs: string[] = [],
   readyTimeoutMs = 50_000,
+  /** More config files (e.g. a walkthrough step with its own pods) copied in before start. */
+  extraFiles: string[] = [],
 ): Promise<TestMesh> {
   const x = 100 + Math.floor(Math.random() * 150);
   const host = `127.${x}.0.1`;
   const dir = mkdtempSync(join(tmpdir(), 'petrel-local-test-'));
   const meshDir = join(dir, 'mesh');
   cpSync('samples/mesh', meshDir, { recursive: true });
+  for (const f of extraFiles) cpSync(f, join(meshDir, basename(f)));
   for (const f of readdirSync(meshDir)) {
     const p = join(meshDir, f);
     writeFileSync(p, readFileSync(p, 'utf8').replaceAll('127.0.1.', `127.${x}.1.`));
