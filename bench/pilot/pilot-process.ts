@@ -3,10 +3,11 @@
 // pilot-discovery in file mode when it has been built (test/interop/README.md).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/free-port.ts';
+import type { MemoryProbe } from './mem-probe.ts';
 
 export interface PilotDebounce {
   afterMs: number;
@@ -25,6 +26,8 @@ export interface RunningControlPlane {
   errors(): string[];
   exited(): boolean;
   stop(): Promise<void>;
+  /** Petrel with `--mem`: its heap and external memory now and after a full GC (mem-probe.ts). */
+  probe?(): Promise<MemoryProbe | undefined>;
 }
 
 export const ISTIOD_BINARY = join(
@@ -116,13 +119,23 @@ function handle(
   };
 }
 
-/** `petrel pilot --config-dir DIR` on free ports; `nodeFlags` e.g. ['--cpu-prof', '--cpu-prof-dir', D]. */
+/**
+ * `petrel pilot --config-dir DIR` on free ports; `nodeFlags` e.g. ['--cpu-prof', '--cpu-prof-dir', D].
+ * With `memDir`, mem-probe.ts is preloaded and `probe()` asks it for a memory reading.
+ */
 export async function startPetrel(
   dir: string,
   debounce: PilotDebounce,
   nodeFlags: string[],
   timeoutMs: number,
+  memDir?: string,
 ): Promise<RunningControlPlane> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (memDir) {
+    mkdirSync(memDir, { recursive: true });
+    env.PETREL_BENCH_MEM_DIR = memDir;
+    nodeFlags = [...nodeFlags, '--expose-gc', '--import', join(REPO, 'bench/pilot/mem-probe.ts')];
+  }
   const xdsPort = await freePort();
   const monitoringPort = await freePort();
   const t0 = performance.now();
@@ -145,7 +158,7 @@ export async function startPetrel(
       '--debounce-max',
       String(debounce.maxMs),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO },
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO, env },
   );
   const out = watchOutput(child, /^error\t/);
   let ready = false;
@@ -153,7 +166,24 @@ export async function startPetrel(
     if (/pilot: xDS on /.test(l)) ready = true;
   });
   await waitUntil('petrel pilot', child, out.tail, timeoutMs, async () => ready);
-  return handle('petrel', child, out, `127.0.0.1:${xdsPort}`, performance.now() - t0);
+  const running = handle('petrel', child, out, `127.0.0.1:${xdsPort}`, performance.now() - t0);
+  if (memDir) running.probe = probeOf(child, memDir, timeoutMs);
+  return running;
+}
+
+/** Signals mem-probe.ts in the child and waits for the reading it writes. */
+function probeOf(child: ChildProcess, memDir: string, timeoutMs: number) {
+  let seq = 0;
+  return async (): Promise<MemoryProbe | undefined> => {
+    const file = join(memDir, `probe-${++seq}.json`);
+    child.kill('SIGUSR2');
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && child.exitCode === null) {
+      if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as MemoryProbe;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return undefined;
+  };
 }
 
 /**

@@ -2,6 +2,7 @@
 // printed as Markdown so it can go into bench/README.md as it is.
 import type { ScenarioResult, PhaseStats } from './scenario.ts';
 import type { TranslateResult } from './translate-time.ts';
+import type { MemoryProbe } from './mem-probe.ts';
 import { median, ms, quantile } from '../support/stats.ts';
 
 export interface Column {
@@ -33,6 +34,15 @@ function phase(p: PhaseStats | undefined, skipped: string): string[] {
 function perRep(cpu: number | undefined, p: PhaseStats | undefined): string {
   if (cpu === undefined || !p || p.allMs.length === 0) return secs(cpu);
   return `${secs(cpu)} (${(cpu / p.allMs.length).toFixed(2)} per change)`;
+}
+
+const mib = (b: number | undefined) => (b === undefined ? '—' : (b / 1048576).toFixed(0));
+const heapExt = (m: NodeJS.MemoryUsage | undefined) =>
+  m ? `${mib(m.heapUsed)} / ${mib(m.external)} (${mib(m.arrayBuffers)})` : '—';
+
+function memCell(p: MemoryProbe | undefined): string {
+  if (!p) return '—';
+  return `${heapExt(p.before)} → ${heapExt(p.afterGc)}`;
 }
 
 export function table(columns: readonly Column[]): string {
@@ -97,6 +107,13 @@ export function table(columns: readonly Column[]): string {
     'pilot VmRSS at end / VmHWM, MiB',
     (c) => `${ms(c.scenario?.rssMiB, 0)} / ${ms(c.scenario?.hwmMiB, 0)}`,
   );
+  if (columns.some((c) => c.scenario?.memEnd)) {
+    add(
+      'pilot heap used / external (array buffers), MiB, after sync: as found → after full GC',
+      (c) => memCell(c.scenario?.memAfterSync),
+    );
+    add('… at end: as found → after full GC', (c) => memCell(c.scenario?.memEnd));
+  }
   add(
     'client process CPU s / peak RSS MiB',
     (c) => `${secs(c.scenario?.clientCpuSeconds)} / ${ms(c.scenario?.clientMaxRssMiB, 0)}`,

@@ -35,6 +35,8 @@ const USAGE = `usage: node bench/pilot/run.ts [--services N] [--proxies M] [--re
   --input kube|serviceentry   the mesh form for Petrel's own column (default kube)
   --no-istiod          skip the istiod comparison even when it is built
   --profile DIR        run Petrel's pilot with --cpu-prof into DIR and print where its time went
+  --mem DIR            preload bench/pilot/mem-probe.ts into Petrel's pilot: heap and external
+                       memory after the sync and at the end (PETREL_BENCH_HEAPSNAP=1: heap snapshots too)
   --keep               keep the generated config dir`;
 
 function intFlag(values: Record<string, unknown>, name: string, def: number): number {
@@ -62,6 +64,7 @@ const { values } = parseArgs({
     input: { type: 'string' },
     'no-istiod': { type: 'boolean' },
     profile: { type: 'string' },
+    mem: { type: 'string' },
     keep: { type: 'boolean' },
     help: { type: 'boolean' },
   },
@@ -125,7 +128,8 @@ async function petrelColumn(title: string, mode: InputMode, revBase: number): Pr
   );
   const profileDir = values.profile ? join(values.profile, mode) : undefined;
   const nodeFlags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const cp = await startPetrel(dir, debounce, nodeFlags, phaseTimeoutMs);
+  const memDir = values.mem ? join(values.mem, mode) : undefined;
+  const cp = await startPetrel(dir, debounce, nodeFlags, phaseTimeoutMs, memDir);
   log(`  petrel pilot pid ${cp.pid} serving on ${cp.xdsTarget} after ${cp.startMs.toFixed(0)} ms`);
   const scenario = await runMeasured(cp, dir, shape, refs, revBase);
   if (profileDir) printProfile(profileDir, scenario.phases);

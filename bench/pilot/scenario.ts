@@ -15,6 +15,7 @@ import {
 } from './mesh-input.ts';
 import type { MeshShape, ServiceRef } from './mesh-input.ts';
 import type { RunningControlPlane } from './pilot-process.ts';
+import type { MemoryProbe } from './mem-probe.ts';
 import { sampleProcess } from '../support/proc-stats.ts';
 import type { ProcSample } from '../support/proc-stats.ts';
 import { median } from '../support/stats.ts';
@@ -62,6 +63,9 @@ export interface ScenarioResult {
   hwmMiB: number;
   /** VmRSS right after the initial sync (the largest burst of responses). */
   rssAfterSyncMiB?: number;
+  /** With `--mem`: heap and external memory after the initial sync and at the end (mem-probe.ts). */
+  memAfterSync?: MemoryProbe;
+  memEnd?: MemoryProbe;
   clientCpuSeconds: number;
   clientMaxRssMiB: number;
   errors: string[];
@@ -144,6 +148,10 @@ export async function runScenario(
     result.rssAfterSyncMiB = afterSync?.rssMiB;
     endPhase('initial sync');
     result.cpu.sync = cpuDelta(atStart, afterSync);
+    result.memAfterSync = await cp.probe?.();
+    // The probe's full GC is not the next phase's work.
+    const pushBase = result.memAfterSync ? sampleProcess(cp.pid) : afterSync;
+    phaseStart = monotonicUs();
     result.syncFirstMs = sync.firstMs;
     result.syncRetries = group.progress().retried;
     if (sync.allMs === undefined) {
@@ -178,7 +186,7 @@ export async function runScenario(
     );
     const afterPush = sampleProcess(cp.pid);
     endPhase('full pushes');
-    result.cpu.fullPush = cpuDelta(afterSync, afterPush);
+    result.cpu.fullPush = cpuDelta(pushBase, afterPush);
     if (result.fullPush.timedOut) return result;
 
     // One endpoint moves: a different service each repetition.
@@ -208,6 +216,7 @@ export async function runScenario(
       result.cpu.total = end.cpuSeconds;
       result.rssMiB = end.rssMiB;
       result.hwmMiB = end.hwmMiB;
+      result.memEnd = await cp.probe?.();
     }
     const client = await group.stop();
     result.clientCpuSeconds = client.cpuSeconds;

@@ -36,6 +36,8 @@ export abstract class Connection<Push extends PushSnapshot> {
   protected readonly ctx: StreamContext<Push>;
   protected readonly call: AdsCall;
   private nonceSeq = 0;
+  /** This stream's requests waiting in the server's queue. */
+  private queued = 0;
   /** Budget releases of responses not written out yet (a closed stream never writes them). */
   private readonly inFlight = new Set<() => void>();
   private readonly noncePrefix = randomBytes(4).toString('hex');
@@ -55,6 +57,11 @@ export abstract class Connection<Push extends PushSnapshot> {
 
   /** Handles one request of this transport's kind; the proxy is known by then. */
   protected abstract onRequest(req: unknown): void;
+
+  /** Handles a request that cannot lead to a response, and says so; false leaves it to the queue. */
+  protected handledInline(_req: unknown): boolean {
+    return false;
+  }
 
   /** Sends what of `reply.resources` the proxy does not hold (everything when forced). */
   protected abstract respond(sub: Subscription, reply: Reply<Push>): void;
@@ -85,9 +92,15 @@ export abstract class Connection<Push extends PushSnapshot> {
       }
       this.ctx.log.info(`ads: new ${this.transport} connection ${this.id} from ${this.peer}`);
     }
-    // Handled in the server's queue, not in gRPC's data callback: answering can
-    // mean generating a whole CDS/EDS, and many streams open at once.
+    // A request that needs no answer (an ACK that changes nothing) is handled
+    // at once when none of this stream's requests wait before it: queued, 500
+    // sidecars' EDS ACKs hold 1.4 million decoded names (95 MiB) at the peak.
+    if (this.queued === 0 && this.handledInline(req)) return;
+    // Others are handled in the server's queue, not in gRPC's data callback:
+    // answering can mean generating a whole CDS/EDS, and many streams open at once.
+    this.queued++;
     this.ctx.schedule(() => {
+      this.queued--;
       if (this.closed) return;
       try {
         this.onRequest(req);
@@ -119,7 +132,7 @@ export abstract class Connection<Push extends PushSnapshot> {
   /** The type's resources for this push, from the subscription's cache when push and names are unchanged. */
   protected generate(sub: Subscription, push: Push): EncodedResource[] | undefined {
     const cached = sub.generated;
-    if (cached && cached.push === push && cached.namesRevision === sub.namesRevision)
+    if (cached && cached.push.deref() === push && cached.namesRevision === sub.namesRevision)
       return cached.resources;
     const resources = this.run(
       sub,
@@ -130,7 +143,8 @@ export abstract class Connection<Push extends PushSnapshot> {
         // An output equal to the last one was checked already; only new ones cost a Set.
         cached !== undefined && sameResources(cached.resources, r),
     );
-    if (resources) sub.generated = { push, namesRevision: sub.namesRevision, resources };
+    if (resources)
+      sub.generated = { push: new WeakRef(push), namesRevision: sub.namesRevision, resources };
     return resources;
   }
 

@@ -55,7 +55,7 @@ export class DeltaConnection<Push extends PushSnapshot> extends Connection<Push>
       // Reconnect: what the proxy already has, so only differences are sent
       // (xds_protocol#reconnect).
       for (const [name, version] of Object.entries(req.initial_resource_versions ?? {}))
-        sub.known.set(name, version);
+        sub.holding.declare(name, version);
     }
     sub.applyDelta(subscribe, unsubscribe);
     this.forgetUnwanted(sub);
@@ -67,38 +67,32 @@ export class DeltaConnection<Push extends PushSnapshot> extends Connection<Push>
 
   /** Drops what the proxy no longer subscribes to: it forgets those, no removal is sent. */
   private forgetUnwanted(sub: Subscription): void {
-    for (const name of sub.known.keys()) {
-      if (!sub.wants(name)) {
-        sub.known.delete(name);
-        sub.current.delete(name);
-      }
-    }
+    for (const name of sub.holding.names()) if (!sub.wants(name)) sub.holding.drop(name);
     for (const name of sub.absent) if (!sub.names.has(name)) sub.absent.delete(name);
   }
 
   protected respond(sub: Subscription, reply: Reply<Push>): void {
     const { push, resources, force, startedAt, scoped } = reply;
+    const held = sub.holding;
     const changed: EncodedResource[] = [];
     let inKnown = 0;
     for (const r of resources) {
-      const had = sub.known.get(r.name);
+      const had = held.version(r.name);
       if (had !== undefined) inKnown++;
       if (had !== r.version) changed.push(r);
       // Same hash as the proxy declared on reconnect: same content, keep it for config_dump.
-      else if (!sub.current.has(r.name)) sub.current.set(r.name, r);
+      else if (held.resource(r.name) === undefined) held.hold(r);
     }
     const removed = removedAmong(sub, resources, scoped, inKnown);
     if (!force && changed.length === 0 && removed.length === 0) return;
     let bytes = 0;
     for (const r of changed) {
-      sub.known.set(r.name, r.version);
-      sub.current.set(r.name, r);
+      held.hold(r);
       sub.absent.delete(r.name);
       bytes += r.any.value.length;
     }
     for (const name of removed) {
-      sub.known.delete(name);
-      sub.current.delete(name);
+      held.drop(name);
       if (sub.names.has(name)) sub.absent.add(name);
     }
     this.write(
@@ -127,20 +121,20 @@ function removedAmong(
 ): string[] {
   const removed: string[] = [];
   if (!among) {
-    const someKnownGone = inKnown < sub.known.size;
+    const someKnownGone = inKnown < sub.holding.versionCount();
     const someNamedMissing = sub.wildcard ? sub.names.size > 0 : resources.length < sub.names.size;
     if (!someKnownGone && !someNamedMissing) return removed;
   }
   const present = new Set(resources.map((r) => r.name));
-  const gone = (name: string) => !present.has(name) && sub.known.has(name);
-  const missing = (name: string) =>
-    !present.has(name) && !sub.known.has(name) && !sub.absent.has(name);
+  const known = (name: string) => sub.holding.version(name) !== undefined;
+  const gone = (name: string) => !present.has(name) && known(name);
+  const missing = (name: string) => !present.has(name) && !known(name) && !sub.absent.has(name);
   if (among) {
     for (const name of among)
       if (gone(name) || (sub.names.has(name) && missing(name))) removed.push(name);
     return removed;
   }
-  for (const name of sub.known.keys()) if (gone(name)) removed.push(name);
+  for (const name of sub.holding.names()) if (gone(name)) removed.push(name);
   for (const name of sub.names) if (missing(name)) removed.push(name);
   return removed;
 }

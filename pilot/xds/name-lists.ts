@@ -38,3 +38,17 @@ export function internNames(list: string[]): readonly string[] {
   collected.register(frozen, key);
   return frozen;
 }
+
+/** Sets of the interned lists, so subscriptions alike share one (a set of thousands of names is ~200 KB). */
+const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** The interned list of `list` (distinct names) and its shared set. */
+export function sharedNames(list: string[]): {
+  list: readonly string[];
+  set: ReadonlySet<string>;
+} {
+  const interned = internNames(list);
+  let set = sets.get(interned);
+  if (!set) sets.set(interned, (set = new Set(interned)));
+  return { list: interned, set };
+}

@@ -17,7 +17,7 @@ export function affectedNames(sub: Subscription, scope: IncrementalScope): strin
   const out: string[] = [];
   for (const name of sub.names) if (scope.affects(sub.typeUrl, name)) out.push(name);
   if (sub.wildcard) {
-    for (const name of sub.known.keys())
+    for (const name of sub.holding.names())
       if (!sub.names.has(name) && scope.affects(sub.typeUrl, name)) out.push(name);
   }
   return out;

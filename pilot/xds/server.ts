@@ -61,7 +61,7 @@ export class XdsServer<Push extends PushSnapshot> {
     this.batchSize = Math.max(1, options.pushBatchSize ?? 1);
     this.incrementalTypes = new Set(options.incrementalTypes ?? DEFAULT_INCREMENTAL_TYPES);
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5000;
-    this.budget = new SendBudget(options.sendBudgetBytes ?? 256 * 1024 * 1024);
+    this.budget = new SendBudget(options.sendBudgetBytes ?? 64 * 1024 * 1024);
     this.requests = new RequestQueue(
       (err) => {
         this.metrics.internalErrors.inc();

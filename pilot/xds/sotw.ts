@@ -61,6 +61,21 @@ export class SotwConnection<Push extends PushSnapshot> extends Connection<Push> 
     }
   }
 
+  /**
+   * An ACK of the latest response that repeats the subscribed names: recorded
+   * at once (the queue would only hold its decoded names longer).
+   */
+  protected override handledInline(raw: unknown): boolean {
+    const req = raw as DiscoveryRequest;
+    const sub = this.subs.get(req.type_url ?? '');
+    const nonce = req.response_nonce ?? '';
+    if (!sub || !nonce || nonce !== sub.sentNonce || req.error_detail) return false;
+    const names = req.resource_names ?? [];
+    if (names.length === 0 || names.includes('*') || !sub.unchanged(names, false)) return false;
+    sub.recordAck(nonce, req.version_info ?? '');
+    return true;
+  }
+
   /** Applies resource_names; undefined when the subscription did not change. */
   private applyNames(sub: Subscription, names: readonly string[]): { added: boolean } | undefined {
     // Every ACK repeats the names (thousands for EDS): copy them only when '*' is among them.
@@ -82,21 +97,20 @@ export class SotwConnection<Push extends PushSnapshot> extends Connection<Push> 
       send = resources;
       sub.sent = resources;
     } else {
+      const held = sub.holding;
       // An equal list to one the proxy holds in full: nothing to look up.
-      if (!force && sub.heldList && sameResources(sub.heldList, resources)) return;
+      const whole = held.whole;
+      if (!force && whole && sameResources(whole, resources)) return;
       // RDS, EDS, SDS, …: only what the proxy does not hold yet. A resource
       // that disappeared is not announced; its parent (listener, cluster)
       // stops referring to it (xds_protocol#deleting-resources).
-      send = resources.filter((r) => sub.known.get(r.name) !== r.version);
+      send = resources.filter((r) => held.version(r.name) !== r.version);
       // Now the proxy holds all of `resources`; a part (scoped) says nothing of the rest.
-      sub.heldList = scoped ? undefined : resources;
+      if (scoped) for (const r of send) held.hold(r);
+      else held.rebase(resources);
       if (!force && send.length === 0) return;
       // All of it (a first response): the shared list itself, whose framing wire.ts keeps.
       if (send.length === resources.length) send = resources;
-      for (const r of send) {
-        sub.known.set(r.name, r.version);
-        sub.current.set(r.name, r);
-      }
     }
     let bytes = 0;
     for (const r of send) bytes += r.any.value.length;

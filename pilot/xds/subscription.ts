@@ -3,19 +3,26 @@
 import type { EncodedResource } from './encode.ts';
 import type { NackRecord, SyncState, TypeSyncStatus } from './types.ts';
 import { metricType } from './type-urls.ts';
-import { internNames } from './name-lists.ts';
+import { HeldResources } from './held-resources.ts';
+import { sharedNames } from './name-lists.ts';
 
 export class Subscription {
   readonly typeUrl: string;
   wildcard = false;
-  readonly names = new Set<string>();
+  /** The subscribed names: a set shared by subscriptions asking for the same list (name-lists.ts), replaced, never changed. */
+  names: ReadonlySet<string> = new Set<string>();
+  #list: readonly string[] = [];
   /** Bumped whenever wildcard/names change; part of the generation cache key. */
   namesRevision = 0;
   /** False until the first response was sent (or, before any push, the first request is parked). */
   started = false;
 
-  /** Cache of the last generation, keyed by push snapshot identity + namesRevision. */
-  generated?: { push: object; namesRevision: number; resources: EncodedResource[] };
+  /**
+   * Cache of the last generation, keyed by push snapshot identity + namesRevision.
+   * The snapshot is held weakly: a proxy that no push touched since must not
+   * keep an old PushContext (tens of MiB at a thousand services) alive.
+   */
+  generated?: { push: WeakRef<object>; namesRevision: number; resources: EncodedResource[] };
   /**
    * True for SotW Listener and Cluster: every response carries the whole set,
    * and the proxy holds exactly `sent`. Otherwise (delta, and SotW of every
@@ -24,17 +31,8 @@ export class Subscription {
   readonly complete: boolean;
   /** Complete subscriptions: the last response's resources, in order. */
   sent: EncodedResource[] = [];
-  /** Other subscriptions: every resource the proxy was sent (or declared) and still holds. */
-  readonly current = new Map<string, EncodedResource>();
-  /** Other subscriptions: name → version the proxy holds (sent, or declared on reconnect). */
-  readonly known = new Map<string, string>();
-  /**
-   * SotW, other subscriptions: a list whose every resource the proxy holds at
-   * that version (the last one answered in full), so an equal list needs no
-   * look-up per resource. Cleared whenever `known` loses or changes an entry
-   * outside such an answer.
-   */
-  heldList?: readonly EncodedResource[];
+  /** Other subscriptions: what the proxy holds (sent, or declared on reconnect), name → version and resource. */
+  readonly holding = new HeldResources();
   /** SotW: the proxy has named resources explicitly, so an empty list no longer means wildcard. */
   everNamed = false;
   /** Delta: subscribed names already reported in removed_resources as not existing. */
@@ -59,23 +57,20 @@ export class Subscription {
   replaceNames(names: readonly string[], wildcard: boolean): { added: boolean } | undefined {
     if (wildcard === this.wildcard && this.sameNames(names)) return undefined;
     const added = (wildcard && !this.wildcard) || names.some((n) => !this.names.has(n));
-    const before = new Set(this.names);
+    const before = this.names;
     this.wildcard = wildcard;
-    this.names.clear();
-    for (const n of names) this.names.add(n);
-    this.namesRevision++;
-    this.heldList = undefined;
+    this.#setNames([...new Set(names)]);
     // Newly requested names must be sent again even if sent before
     // (xds_protocol#how-the-client-specifies-what-resources-to-return), and
     // unrequested ones are dropped by the proxy.
-    for (const n of names) if (!before.has(n)) this.known.delete(n);
-    for (const n of before) {
-      if (!this.wants(n)) {
-        this.known.delete(n);
-        this.current.delete(n);
-      }
-    }
+    for (const n of names) if (!before.has(n)) this.holding.forgetVersion(n);
+    for (const n of before) if (!this.wants(n)) this.holding.drop(n);
     return { added };
+  }
+
+  /** Whether a SotW request naming `names` (wildcard or not) leaves the subscription as it is. */
+  unchanged(names: readonly string[], wildcard: boolean): boolean {
+    return wildcard === this.wildcard && this.sameNames(names);
   }
 
   /**
@@ -98,37 +93,42 @@ export class Subscription {
   /** Delta: applies subscribe/unsubscribe lists; returns the names newly subscribed. */
   applyDelta(subscribe: readonly string[], unsubscribe: readonly string[]): string[] {
     const added: string[] = [];
+    let names: Set<string> | undefined;
+    const edit = () => (names ??= new Set(this.names));
     for (const n of unsubscribe) {
       if (n === '*') {
         if (this.wildcard) this.namesRevision++;
         this.wildcard = false;
-      } else if (this.names.delete(n)) this.namesRevision++;
+      } else if (this.names.has(n)) edit().delete(n);
     }
     for (const n of subscribe) {
       if (n === '*') {
         if (!this.wildcard) this.namesRevision++;
         this.wildcard = true;
-      } else if (!this.names.has(n)) {
-        this.names.add(n);
+      } else if (!(names ?? this.names).has(n)) {
+        edit().add(n);
         added.push(n);
-        this.namesRevision++;
       }
     }
+    if (names) this.#setNames([...names]);
     return added;
   }
 
-  private listCache?: { revision: number; list: readonly string[] };
+  /** Replaces the names by a shared list and set (copy on write: the set may be another proxy's too). */
+  #setNames(list: string[]): void {
+    const shared = sharedNames(list);
+    this.#list = shared.list;
+    this.names = shared.set;
+    this.namesRevision++;
+  }
 
   /**
-   * The subscribed names as an array (what generators take), rebuilt only when
-   * they change. Subscriptions asking for the same names in the same order get
-   * the same array, so generators can share their output by it.
+   * The subscribed names as an array (what generators take). Subscriptions
+   * asking for the same names in the same order get the same array, so
+   * generators can share their output by it.
    */
   nameList(): readonly string[] {
-    if (this.listCache?.revision !== this.namesRevision) {
-      this.listCache = { revision: this.namesRevision, list: internNames([...this.names]) };
-    }
-    return this.listCache.list;
+    return this.#list;
   }
 
   /** Whether a resource of this name is within what the proxy asked for. */
@@ -149,7 +149,7 @@ export class Subscription {
 
   /** The resources the proxy holds now, as far as the server knows. */
   held(): EncodedResource[] {
-    return this.complete ? this.sent : [...this.current.values()];
+    return this.complete ? this.sent : this.holding.resources();
   }
 
   state(): SyncState {
@@ -167,7 +167,7 @@ export class Subscription {
       sentNonce: this.sentNonce,
       ackedVersion: this.ackedVersion,
       ackedNonce: this.ackedNonce,
-      resources: this.complete ? this.sent.length : this.current.size,
+      resources: this.complete ? this.sent.length : this.holding.resources().length,
       wildcard: this.wildcard,
       nack: this.nack,
     };

@@ -16,7 +16,37 @@ interface Node {
   /** A second sight: the list is shared, so its framing is worth keeping. */
   seen?: boolean;
   buf?: Buffer;
+  /** performance.now() of the last response framed from `buf`. */
+  usedAt?: number;
   next?: WeakMap<EncodedResource, Node>;
+}
+
+/**
+ * A framing is a second copy of its list's bytes (a sidecar's clusters: ~4 MiB
+ * at a thousand services, per namespace), worth it only while a burst of
+ * responses (a sync, a push) hands the list to proxy after proxy. Framings
+ * unused for this long are dropped and made again on the next sight; the
+ * list itself, its encodings and responses in flight keep what they hold.
+ */
+const IDLE_MS = 2000;
+const framed = new Set<Node>();
+let sweep: NodeJS.Timeout | undefined;
+
+function armSweep(): void {
+  if (sweep || framed.size === 0) return;
+  sweep = setTimeout(dropIdle, IDLE_MS);
+  sweep.unref();
+}
+
+function dropIdle(): void {
+  sweep = undefined;
+  const cutoff = performance.now() - IDLE_MS;
+  for (const node of framed) {
+    if (node.usedAt! > cutoff) continue;
+    node.buf = undefined;
+    framed.delete(node);
+  }
+  armSweep();
 }
 
 const byList = new WeakMap<readonly EncodedResource[], Node>();
@@ -78,7 +108,10 @@ export function keptSection(
     w.pos = HEADROOM;
     for (const r of resources) w.any(2, r.any);
     node.buf = w.buf;
+    framed.add(node);
+    armSweep();
   }
+  node.usedAt = performance.now();
   const buf = node.buf;
   return {
     bytes: () => buf.subarray(HEADROOM),
