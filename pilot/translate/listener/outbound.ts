@@ -43,6 +43,7 @@ export function outboundHttpPorts(ctx: BuildContext): number[] {
 }
 
 function outboundListener(
+  ctx: BuildContext,
   name: string,
   address: string,
   port: number,
@@ -63,7 +64,19 @@ function outboundListener(
     // A client that never sends a ClientHello must not hang forever in the inspector.
     listener.continue_on_listener_filters_timeout = true;
   }
+  // A captured connection that no chain matches (a TLS ServiceEntry owns :443 by SNI,
+  // and the app calls another HTTPS host) goes where the outbound policy sends
+  // unknown traffic, as Istio's default PassthroughFilterChain does, instead of
+  // being dropped.
+  if (!bound && chains.every((c) => c.filter_chain_match !== undefined))
+    listener.default_filter_chain = catchAllChain(ctx);
   return listener;
+}
+
+/** Istio's PassthroughFilterChain: PassthroughCluster, or BlackHoleCluster under REGISTRY_ONLY. */
+function catchAllChain(ctx: BuildContext): Record<string, unknown> {
+  const cluster = outboundPolicy(ctx) === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
+  return { name: 'PassthroughFilterChain', filters: [tcpProxyFilter(cluster, { cluster })] };
 }
 
 /** Where outbound listeners sit: the wildcard (captured, not bound) or localhost (bound, NONE mode). */
@@ -77,13 +90,13 @@ function httpListener(ctx: BuildContext, port: number): EnvoyResource {
   const hcm = hcmFilter({ statPrefix: `outbound_${name}`, rds: String(port), family: ctx.family });
   if (interceptionNone(ctx.proxy)) {
     // Bound for an app that sends HTTP to it on purpose: nothing else arrives here.
-    return outboundListener(name, address, port, [{ filters: [hcm] }], false, true);
+    return outboundListener(ctx, name, address, port, [{ filters: [hcm] }], false, true);
   }
   // Captured traffic to an HTTP port may still not be HTTP (Istio's protocol sniffing):
   // http_inspector tells, and what is not HTTP passes through (or is dropped under
   // REGISTRY_ONLY) instead of failing in the HTTP codec.
-  const cluster = outboundPolicy(ctx) === 'REGISTRY_ONLY' ? BLACKHOLE_CLUSTER : PASSTHROUGH_CLUSTER;
   const listener = outboundListener(
+    ctx,
     name,
     address,
     port,
@@ -93,10 +106,6 @@ function httpListener(ctx: BuildContext, port: number): EnvoyResource {
   );
   listener.listener_filters = [HTTP_INSPECTOR_FILTER];
   listener.continue_on_listener_filters_timeout = true;
-  listener.default_filter_chain = {
-    name: 'PassthroughFilterChain',
-    filters: [tcpProxyFilter(cluster, { cluster })],
-  };
   return listener;
 }
 
@@ -166,6 +175,7 @@ function buildOutboundListeners(ctx: BuildContext): EnvoyResource[] {
           const chains = serviceChains(rctx, service, port, false);
           out.push(
             outboundListener(
+              ctx,
               name,
               vip,
               port.port,
@@ -205,7 +215,15 @@ function buildOutboundListeners(ctx: BuildContext): EnvoyResource[] {
   }
   for (const [port, entry] of [...wildcardChains].sort(([a], [b]) => a - b)) {
     out.push(
-      outboundListener(listenerName(wildcard, port), wildcard, port, entry.chains, entry.tls, none),
+      outboundListener(
+        ctx,
+        listenerName(wildcard, port),
+        wildcard,
+        port,
+        entry.chains,
+        entry.tls,
+        none,
+      ),
     );
   }
   return out;
