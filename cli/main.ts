@@ -9,7 +9,12 @@ export interface Command {
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   pilot: async () => (await import('./commands/pilot.ts')).pilotCommand,
-  proxy: async () => (await import('./commands/proxy.ts')).proxyCommand,
+  proxy: async () => {
+    // First, before the proxy's modules load: re-executes with the proxy's V8 heap
+    // flags (sidecar/agent/node-flags.ts says why) unless they are already set.
+    (await import('../sidecar/agent/node-flags.ts')).reexecWithNodeFlags();
+    return (await import('./commands/proxy.ts')).proxyCommand;
+  },
   // The postStart hook's `petrel proxy wait` (and every pod start waits on it): loaded
   // alone, without the proxy's data plane and agent modules.
   'proxy wait': async () => ({

@@ -53,7 +53,9 @@ export const USAGE = `usage: node bench/proxy/run.ts [options]
   --tracing-sampling P  Petrel's trace sampling percentage, spans sent to an OTLP sink here (default 1, Istio's)
   --no-tracing        run Petrel without a tracing endpoint
   --petrel-node-flags="F …"  Node flags for the Petrel proxies, to try tunings (write it with =,
-                      e.g. --petrel-node-flags="--max-semi-space-size=1")
+                      e.g. --petrel-node-flags="--max-semi-space-size=1"); a flag named here replaces the
+                      proxy's own default of that name (sidecar/agent/node-flags.ts); run with
+                      PETREL_PROXY_NODE_FLAGS= in the environment for none of those defaults
   --out DIR           where results (JSON, Markdown, profile) go (default ~/.cache/petrel-bench/results)`;
 
 export interface Options {

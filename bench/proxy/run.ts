@@ -227,7 +227,7 @@ async function main(): Promise<void> {
   const md = [
     `### ${when.slice(0, 16).replace('T', ' ')} UTC${o.short ? ' — SHORT SMOKE RUN (--short), not results' : ''}`,
     '',
-    `${o.reps} interleaved repetitions, medians; ${o.qps} rps for ${o.seconds} s over ${o.connections} keep-alive connections (fortio -uniform, after ${o.warmup} s warm-up); new-connection rows ${o.connQps} connections/s; highest rate by wrk, 1 thread, ${o.maxConnections} connections, ${o.maxSeconds} s. GET, 1 KB response body. Proxies on core ${o.proxyCore}; backend (nginx static), client and pilot on core ${o.loadCore}; nice ${o.nice} (${autogroup}).${o.petrelNodeFlags.length ? ` Petrel proxies run with Node flags ${o.petrelNodeFlags.join(' ')}.` : ''} Load average ${loadStart} at start, ${loadEnd} at end.`,
+    `${o.reps} interleaved repetitions, medians; ${o.qps} rps for ${o.seconds} s over ${o.connections} keep-alive connections (fortio -uniform, after ${o.warmup} s warm-up); new-connection rows ${o.connQps} connections/s; highest rate by wrk, 1 thread, ${o.maxConnections} connections, ${o.maxSeconds} s. GET, 1 KB response body. Proxies on core ${o.proxyCore}; backend (nginx static), client and pilot on core ${o.loadCore}; nice ${o.nice} (${autogroup}).${o.petrelNodeFlags.length ? ` Petrel proxies run with Node flags ${o.petrelNodeFlags.join(' ')}.` : ''}${process.env.PETREL_PROXY_NODE_FLAGS !== undefined ? ` PETREL_PROXY_NODE_FLAGS="${process.env.PETREL_PROXY_NODE_FLAGS}" (the proxies' own V8 flags; empty: V8's defaults).` : ''} Load average ${loadStart} at start, ${loadEnd} at end.`,
     '',
     table(rows),
     '',

@@ -109,7 +109,7 @@ export function processesMentioning(text: string): string[] {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
       if (cmd.includes(text) && Number(pid) !== process.pid)
-        found.push(`${pid} ${cmd.slice(0, 200)}`);
+        found.push(`${pid} ${cmd.slice(0, 1000)}`);
     } catch {
       /* gone */
     }
