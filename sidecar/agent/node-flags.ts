@@ -21,6 +21,8 @@
 // (the image's entrypoint, the injector's container, `petrel local`, the
 // benchmark) gets them that way, with nothing to keep in step.
 
+import { spawnSync } from 'node:child_process';
+
 /** Each flag with why; a flag already given (same name) on the command line wins. */
 export const PROXY_NODE_FLAGS: readonly string[] = [
   // 16 MiB semi-spaces (V8's default max here is 64): scavenges stay ~1 ms.
@@ -80,12 +82,34 @@ export function planNodeFlags(execArgv: readonly string[], env: NodeJS.ProcessEn
  * Call it first thing, before any socket, file or timer exists.
  */
 export function reexecWithNodeFlags(log: (line: string) => void = (l) => console.error(l)): void {
-  const plan = planNodeFlags(process.execArgv, process.env);
-  if (plan.problem) log(`${new Date().toISOString()}\twarning\tagent\t${plan.problem}`);
+  const warn = (line: string): void => log(`${new Date().toISOString()}\twarning\tagent\t${line}`);
+  let plan = planNodeFlags(process.execArgv, process.env);
+  if (plan.problem) warn(plan.problem);
+  // A well-formed but unknown flag in the override would make the new process exit
+  // at once (a crash loop in a pod): try it on a throwaway node first.
+  if (process.env[FLAGS_ENV] !== undefined && plan.add.length > 0 && !nodeAccepts(plan.add)) {
+    warn(
+      `${FLAGS_ENV}: node refuses "${plan.add.join(' ')}"; using the defaults (${PROXY_NODE_FLAGS.join(' ')})`,
+    );
+    plan = planNodeFlags(process.execArgv, { ...process.env, [FLAGS_ENV]: undefined });
+  }
   if (plan.add.length === 0 || typeof process.execve !== 'function') return;
-  process.execve(
-    process.execPath,
-    [process.execPath, ...plan.add, ...process.execArgv, ...process.argv.slice(1)],
-    { ...process.env, [REEXEC_MARK]: '1' },
-  );
+  try {
+    process.execve(
+      process.execPath,
+      [process.execPath, ...plan.add, ...process.execArgv, ...process.argv.slice(1)],
+      { ...process.env, [REEXEC_MARK]: '1' },
+    );
+  } catch (err) {
+    // Still this process, with V8's defaults: run on rather than not at all.
+    warn(
+      `cannot re-execute with ${plan.add.join(' ')}: ${(err as Error).message}; running with V8's defaults`,
+    );
+  }
+}
+
+/** Whether node starts with `flags` (an override from the environment is checked once). */
+function nodeAccepts(flags: readonly string[]): boolean {
+  const r = spawnSync(process.execPath, [...flags, '-e', ''], { stdio: 'ignore', timeout: 10_000 });
+  return r.status === 0;
 }

@@ -81,6 +81,11 @@ export class BodyBuffer {
   /** The whole body for the router: what was read, then the rest of the source. */
   replay(): Readable {
     const out = new PassThrough();
+    // Until the router takes the stream (after an allow), nobody listens for its
+    // errors; a client gone during the check must not crash the proxy with an
+    // unhandled 'error'. The abort reaches the request through the responder, and
+    // whoever consumes the stream adds its own listener.
+    out.on('error', () => {});
     for (const c of this.chunks) out.write(c);
     this.chunks = [];
     if (this.ended) out.end();

@@ -107,7 +107,7 @@ export function grpcUnary(
     'content-type': 'application/grpc',
     te: 'trailers',
   };
-  if (call.timeoutMs > 0) headers['grpc-timeout'] = `${Math.ceil(call.timeoutMs)}m`;
+  if (call.timeoutMs > 0) headers['grpc-timeout'] = grpcTimeout(call.timeoutMs);
   const body = frameMessage(call.message);
   return sideCall(
     cluster,
@@ -133,4 +133,14 @@ export function grpcUnary(
 /** A readable of one buffer (what the pools pipe upstream). */
 export function oneChunk(buf: Buffer): NodeJS.ReadableStream {
   return Readable.from([buf], { objectMode: false });
+}
+
+/** The grpc-timeout header: at most 8 digits, so long timeouts go in seconds, then hours. */
+export function grpcTimeout(ms: number): string {
+  const millis = Math.ceil(ms);
+  if (millis <= 99_999_999) return `${millis}m`;
+  const seconds = Math.ceil(millis / 1000);
+  return seconds <= 99_999_999
+    ? `${seconds}S`
+    : `${Math.min(Math.ceil(seconds / 3600), 99_999_999)}H`;
 }

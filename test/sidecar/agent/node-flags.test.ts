@@ -78,4 +78,16 @@ console.log(JSON.stringify({ pid: process.pid, execArgv: process.execArgv, argv:
   it('does not re-exec when the override is empty', () => {
     expect(run({ [FLAGS_ENV]: '' }).execArgv).toEqual([]);
   });
+
+  it('starts with the defaults, saying so in one line, when node refuses the override', () => {
+    const r = spawnSync(process.execPath, [script], {
+      encoding: 'utf8',
+      env: { ...process.env, [REEXEC_MARK]: undefined, [FLAGS_ENV]: '--no-such-v8-flag' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).execArgv).toEqual([...PROXY_NODE_FLAGS]);
+    expect(r.stderr).toContain(
+      `${FLAGS_ENV}: node refuses "--no-such-v8-flag"; using the defaults`,
+    );
+  });
 });

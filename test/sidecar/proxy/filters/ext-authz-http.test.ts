@@ -2,6 +2,7 @@
 // in front of a real backend, against a real HTTP authorizer: what the authorizer
 // receives, how allow / deny / error decide the request, Istio's CUSTOM gating by
 // RBAC shadow rules, per-route settings, and with_request_body.
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { send } from '../support/backends.ts';
 import {
@@ -250,6 +251,24 @@ describe('ext_authz with_request_body', () => {
     expect(check.body).toBe('xxxxxxxx');
     expect(check.headers['x-envoy-auth-partial-body']).toBe('true');
     expect(suite.backend.seen.at(-1)!.body).toBe(sent);
+  });
+
+  it('survives a client that leaves while a partial body is being checked, and serves the next request', async () => {
+    const p = await proxy(body({ max_request_bytes: 10, allow_partial_message: true }));
+    const before = suite.authz.seen.length;
+    const client = net.connect(p.port, '127.0.0.1');
+    client.on('error', () => {});
+    client.write(
+      'POST /upload HTTP/1.1\r\nHost: x\r\nx-authz-delay-ms: 300\r\nContent-Length: 100000\r\n\r\n' +
+        'a'.repeat(100),
+    );
+    // Gone while the authorizer is still deciding (it answers after 300 ms).
+    await new Promise((r) => setTimeout(r, 100));
+    client.destroy();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(suite.authz.seen.length).toBe(before + 1);
+    const r = await send(p.url('/after'), { headers: { 'x-ext-authz': 'allow' } });
+    expect(r.status).toBe(200);
   });
 
   it('a route can turn body buffering off (check_settings.disable_request_body_buffering)', async () => {
