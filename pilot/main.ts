@@ -72,8 +72,6 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
   const host = options.host ?? '127.0.0.1';
   // A bad mesh setting fails here, before anything listens.
   const mesh = meshConfig(options.mesh);
-  // Security translation problems (a CUSTOM provider that cannot be used) go to this pilot's log.
-  const restoreTranslationLog = setTranslationLog(log);
   const store = new MemoryConfigStore();
   const kubeSource = options.kube
     ? new KubeConfigSource({ store, kubeConfig: options.kubeConfig })
@@ -94,6 +92,9 @@ export async function startPilot(options: PilotOptions): Promise<RunningPilot> {
 
   await source.start();
   let ingressStatus: IngressStatusSync | undefined;
+  // Security translation problems (a CUSTOM provider that cannot be used) go to this
+  // pilot's log from its first push on.
+  const restoreTranslationLog = setTranslationLog(log);
   // Listening before the first snapshot is taken: a change that lands while the
   // first push runs gets its own push instead of being lost.
   store.onChange((event: ConfigEvent) => {

@@ -58,8 +58,9 @@ export class DeltaConnection<Push extends PushSnapshot> extends Connection<Push>
         sub.holding.declare(name, version);
     }
     sub.applyDelta(subscribe, unsubscribe);
-    this.forgetUnwanted(sub);
+    // An ACK leaves the names as they were: nothing became unwanted, nothing to send.
     if (existing && sub.namesRevision === revision) return;
+    this.forgetUnwanted(sub);
     const push = this.ctx.currentPush();
     // Before the first push the subscription is parked; the first push answers it.
     if (push) this.pushType(sub, push, !existing);

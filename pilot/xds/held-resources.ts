@@ -144,10 +144,23 @@ export class HeldResources {
     return out;
   }
 
-  /** How many names have a version the proxy holds. */
+  /** How many names have a version the proxy holds; no allocation (counted on every delta push). */
   versionCount(): number {
-    let n = 0;
-    for (const name of this.names()) if (this.version(name) !== undefined) n++;
+    return this.#count(versionOf);
+  }
+
+  /** How many resources the proxy holds (syncz); no allocation. */
+  resourceCount(): number {
+    return this.#count(resourceOf);
+  }
+
+  /** Names whose entry has `field`: the base's (every one has a version and a resource) adjusted by the overrides. */
+  #count(field: (e: Entry | undefined) => unknown): number {
+    let n = this.#index.size;
+    for (const [name, e] of this.#over) {
+      if (this.#index.has(name)) n--;
+      if (field(e) !== undefined) n++;
+    }
     return n;
   }
 

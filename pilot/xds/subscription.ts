@@ -167,7 +167,7 @@ export class Subscription {
       sentNonce: this.sentNonce,
       ackedVersion: this.ackedVersion,
       ackedNonce: this.ackedNonce,
-      resources: this.complete ? this.sent.length : this.holding.resources().length,
+      resources: this.complete ? this.sent.length : this.holding.resourceCount(),
       wildcard: this.wildcard,
       nack: this.nack,
     };

@@ -8,6 +8,8 @@ import { MATCH_NEVER, rbacPolicy, type TcpAction } from './authz-rule.ts';
 type Obj = Record<string, unknown>;
 
 export const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
+/** The true spellings of Go's strconv.ParseBool, which Istio reads the annotation with. */
+const GO_TRUE: ReadonlySet<string> = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 
 /** Istio's policy key: `ns[<namespace>]-policy[<name>]-rule[<index>]`. */
 export function policyName(namespace: string, name: string, rule: number, prefix = ''): string {
@@ -15,7 +17,8 @@ export function policyName(namespace: string, name: string, rule: number, prefix
 }
 
 export function isDryRun(p: AuthorizationPolicy): boolean {
-  return p.metadata.annotations?.[DRY_RUN_ANNOTATION]?.toLowerCase() === 'true';
+  const v = p.metadata.annotations?.[DRY_RUN_ANNOTATION];
+  return v !== undefined && GO_TRUE.has(v);
 }
 
 /**

@@ -18,15 +18,22 @@ const stderrSink: TranslationLog = {
   error: (m) => console.error(`error\t${m}`),
 };
 
-let sink: TranslationLog = stderrSink;
+/** Registered loggers, newest last: the newest running pilot's gets the lines. */
+const sinks: { log: TranslationLog }[] = [];
 const LOGGED = {};
 
-/** Routes translation problems to `log` (pilot's logger); returns a function restoring the previous sink. */
+/**
+ * Routes translation problems to `log` (pilot's logger) until the returned function
+ * is called. Pilots in one process (tests, benchmarks) may stop in any order: each
+ * removes only its own logger, and the lines go to the newest one still running.
+ */
 export function setTranslationLog(log: TranslationLog): () => void {
-  const previous = sink;
-  sink = log;
+  // Its own entry, so the same logger registered twice is removed once per call.
+  const entry = { log };
+  sinks.push(entry);
   return () => {
-    sink = previous;
+    const i = sinks.indexOf(entry);
+    if (i >= 0) sinks.splice(i, 1);
   };
 }
 
@@ -35,5 +42,5 @@ export function reportTranslation(push: object, level: TranslationLevel, message
   const logged = memoPerPush(push, LOGGED, 'lines', () => new Set<string>());
   if (logged.has(message)) return;
   logged.add(message);
-  sink[level](`authz: ${message}`);
+  (sinks.at(-1)?.log ?? stderrSink)[level](`authz: ${message}`);
 }
