@@ -23,13 +23,17 @@ export interface TestMesh {
   proc: ChildProcess;
 }
 
+let meshesStarted = 0;
+
 export async function startTestMesh(
   extraArgs: string[] = [],
   readyTimeoutMs = 50_000,
   /** More config files (e.g. a walkthrough step with its own pods) copied in before start. */
   extraFiles: string[] = [],
 ): Promise<TestMesh> {
-  const x = 100 + Math.floor(Math.random() * 150);
+  // Test files run in parallel workers, each its own process: the pid (and a count
+  // within the process) keeps two meshes of one run off the same addresses.
+  const x = 100 + ((process.pid + meshesStarted++ * 41) % 150);
   const host = `127.${x}.0.1`;
   const dir = mkdtempSync(join(tmpdir(), 'petrel-local-test-'));
   const meshDir = join(dir, 'mesh');
@@ -39,7 +43,10 @@ export async function startTestMesh(
     const p = join(meshDir, f);
     writeFileSync(p, readFileSync(p, 'utf8').replaceAll('127.0.1.', `127.${x}.1.`));
   }
-  const adminBase = 20_000 + Math.floor(Math.random() * 20_000);
+  // Admin ports are on 127.0.0.1, shared by every mesh: 80 per mesh address, all
+  // below the kernel's ephemeral range (32768+), where any test's outgoing
+  // connection or port-0 listener could take one first.
+  const adminBase = 20_000 + (x - 100) * 80;
   const proc = spawn(
     process.execPath,
     [
