@@ -73,7 +73,12 @@ export async function startTestMesh(
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`petrel local not up in ${readyTimeoutMs} ms:\n${out}`)),
+      () =>
+        reject(
+          new Error(
+            `petrel local not up in ${readyTimeoutMs} ms:\n${out}${logTails(join(dir, 'logs'))}`,
+          ),
+        ),
       readyTimeoutMs,
     );
     const check = setInterval(() => {
@@ -86,7 +91,11 @@ export async function startTestMesh(
     void exited.then((code) => {
       clearInterval(check);
       clearTimeout(timer);
-      reject(new Error(`petrel local exited (${code}) before it was up:\n${out}`));
+      reject(
+        new Error(
+          `petrel local exited (${code}) before it was up:\n${out}${logTails(join(dir, 'logs'))}`,
+        ),
+      );
     });
   });
   return {
@@ -107,6 +116,21 @@ export async function startTestMesh(
       return code;
     },
   };
+}
+
+/** The last lines of every process log that says something went wrong, for a failed start. */
+function logTails(logDir: string): string {
+  let out = '';
+  try {
+    for (const f of readdirSync(logDir)) {
+      const lines = readFileSync(join(logDir, f), 'utf8').trimEnd().split('\n');
+      if (lines.some((l) => /error|fatal|EADDRINUSE/i.test(l)))
+        out += `\n--- ${f} (last lines)\n${lines.slice(-8).join('\n')}`;
+    }
+  } catch {
+    // no log dir yet
+  }
+  return out;
 }
 
 /** Processes whose command line mentions `text` (none may outlive the mesh). */
