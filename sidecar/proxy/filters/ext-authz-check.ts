@@ -120,9 +120,7 @@ export function httpCheckRequest(
         raw.push({ key, raw_value: Buffer.from(one, 'latin1') });
     http.header_map = { headers: raw };
   } else {
-    const headers: Record<string, string> = {};
-    for (const [k, v] of list) headers[k] = k in headers ? `${headers[k]},${joined(v)}` : joined(v);
-    http.headers = headers;
+    http.headers = headerMapOf(list, false);
   }
   if (body) {
     if (cfg.body?.packAsBytes) http.raw_body = body.data;

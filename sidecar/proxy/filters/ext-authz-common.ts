@@ -4,6 +4,7 @@
 import { lookupEnum } from '../../../api/envoy/registry.ts';
 import type { Issues } from '../config/issues.ts';
 import {
+  bytesValue,
   asArray,
   asNumber,
   asObj,
@@ -55,16 +56,9 @@ export function reportUnknownFields(
   for (const [k, v] of Object.entries(c)) {
     if (k === '@type' || known.includes(k) || !isSet(v)) continue;
     if (k in warn) issues.warn(`accepted but not acted on: ${warn[k]}`, k);
-    else if (!(k in WELL_KNOWN_LATER)) issues.add('is not supported by this proxy', k);
+    else issues.add('is not supported by this proxy', k);
   }
 }
-
-/** Fields the caller reports itself with a more precise message. */
-const WELL_KNOWN_LATER: Readonly<Record<string, true>> = {
-  decoder_header_mutation_rules: true,
-  route_metadata_context_namespaces: true,
-  route_typed_metadata_context_namespaces: true,
-};
 
 /**
  * ListStringMatcher over header names. Names are lowercase here, so the patterns
@@ -90,18 +84,26 @@ export function compileNamePredicate(v: unknown, issues: Issues): NamePredicate 
   };
 }
 
-/** envoy.type.v3.HttpStatus → a number (the enum by name or number); `dflt` when unset. */
-export function httpStatusCode(v: unknown, dflt: number, issues: Issues): number {
+/**
+ * envoy.type.v3.HttpStatus → a number (the enum by name or number); `dflt` when
+ * unset or unknown, which config (`issues`) reports and an authorizer's answer does not.
+ */
+export function httpStatusCode(v: unknown, dflt: number, issues?: Issues): number {
   const o = asObj(v);
   if (!o || o.code === undefined) return dflt;
   const code = o.code;
   const n =
     typeof code === 'string' ? lookupEnum('envoy.type.v3.StatusCode').values[code] : asNumber(code);
   if (n === undefined || n < 100 || n > 599) {
-    issues.add(`unknown status code ${JSON.stringify(code)}`, 'code');
+    issues?.add(`unknown status code ${JSON.stringify(code)}`, 'code');
     return dflt;
   }
   return n;
+}
+
+/** A HeaderValue's value: `value`, else `raw_value` (bytes) read as latin1. */
+export function headerValueOf(h: Obj): string {
+  return asString(h.value) || (bytesValue(h.raw_value)?.toString('latin1') ?? '');
 }
 
 export function compileGrpcService(v: unknown, issues: Issues): GrpcTarget | undefined {
@@ -133,11 +135,7 @@ export function compileGrpcService(v: unknown, issues: Issues): GrpcTarget | und
     const o = asObj(h);
     const key = asString(o?.key)?.toLowerCase();
     if (!key) return issues.add('key is required', `initial_metadata[${i}].key`);
-    metadata[key] =
-      asString(o!.value) ||
-      (typeof o!.raw_value === 'string'
-        ? Buffer.from(o!.raw_value, 'base64').toString('latin1')
-        : '');
+    metadata[key] = headerValueOf(o!);
   });
   return {
     kind: 'grpc',

@@ -4,6 +4,7 @@
 import { lookupEnum } from '../../../api/envoy/registry.ts';
 import { asArray, asNumber, asObj, asString, isObj, type Obj } from '../config/values.ts';
 import type { HeaderMap } from '../upstream/types.ts';
+import { headerValueOf, httpStatusCode } from './ext-authz-common.ts';
 
 /**
  * add: another value; set: replace; append: join to an existing value with ','
@@ -95,10 +96,7 @@ function edit(o: unknown, forResponse: boolean): HeaderEdit | undefined {
   const h = asObj(hvo?.header);
   const key = asString(h?.key)?.toLowerCase();
   if (!hvo || !h || !key) return undefined;
-  const raw = h.raw_value;
-  const value =
-    asString(h.value) ||
-    (typeof raw === 'string' ? Buffer.from(raw, 'base64').toString('latin1') : '');
+  const value = headerValueOf(h);
   const append = asObj(hvo.append);
   let action: EditAction;
   if (append) action = append.value === true ? (forResponse ? 'add' : 'append') : 'set';
@@ -113,13 +111,6 @@ function edits(list: unknown, forResponse: boolean): HeaderEdit[] {
     if (e) out.push(e);
   }
   return out;
-}
-
-function httpStatusOf(v: unknown, dflt: number): number {
-  const code = asObj(v)?.code;
-  const n =
-    typeof code === 'string' ? lookupEnum('envoy.type.v3.StatusCode').values[code] : asNumber(code);
-  return n !== undefined && n >= 100 && n <= 599 ? n : dflt;
 }
 
 /** A decoded envoy.service.auth.v3.CheckResponse (object form). */
@@ -151,7 +142,7 @@ export function fromCheckResponse(r: Obj): AuthzOk | AuthzDenied {
   return {
     status: 'denied',
     // 403 unless the authorizer names another status.
-    httpStatus: httpStatusOf(denied?.status, 403),
+    httpStatus: httpStatusCode(denied?.status, 403),
     headers: edits(denied?.headers, true),
     body: asString(denied?.body) ?? '',
     metadata,
