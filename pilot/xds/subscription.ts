@@ -55,7 +55,7 @@ export class Subscription {
    * else whether the proxy now wants resources it did not want before.
    */
   replaceNames(names: readonly string[], wildcard: boolean): { added: boolean } | undefined {
-    if (wildcard === this.wildcard && this.sameNames(names)) return undefined;
+    if (this.unchanged(names, wildcard)) return undefined;
     const added = (wildcard && !this.wildcard) || names.some((n) => !this.names.has(n));
     const before = this.names;
     this.wildcard = wildcard;

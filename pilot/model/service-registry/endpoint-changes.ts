@@ -7,14 +7,13 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ServiceEntrySpec } from '../../../api/istio/index.ts';
 import type { ConfigEvent, ConfigSnapshot } from '../../config/types.ts';
 import { kubeHostname } from './kube-services.ts';
+import { SERVICE_NAME_LABEL } from './endpoints.ts';
 
 /** One service, as the PushContext looks it up. */
 export interface ServiceRef {
   hostname: string;
   namespace: string;
 }
-
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** Kinds whose every change is about endpoints only. */
 const ENDPOINT_KINDS = new Set(['EndpointSlice', 'Endpoints']);

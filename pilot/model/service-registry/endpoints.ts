@@ -10,7 +10,7 @@ import { arr } from './kube-shape.ts';
 /** Endpoints of one service, by service port number. */
 export type PortEndpoints = Map<number, Endpoint[]>;
 
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 const NO_LOCALITY: Locality = Object.freeze({ region: '', zone: '', subzone: '' });
 

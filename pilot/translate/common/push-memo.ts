@@ -42,8 +42,3 @@ export function identityKey(obj: object | undefined): string {
   }
   return String(id);
 }
-
-/** Labels as a memo key part: sorted, so the same labels in any order give the same key. */
-export function labelsKey(labels: Readonly<Record<string, string>>): string {
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}

@@ -15,7 +15,8 @@
 // apply to inbound listeners, which are built per proxy).
 import type { BuildContext } from '../cluster/context.ts';
 import { interceptionNone, localhostAddress } from '../common/interception.ts';
-import { identityKey, labelsKey } from '../common/push-memo.ts';
+import { identityKey } from '../common/push-memo.ts';
+import { labelsKey } from '../../model/labels.ts';
 import { outboundPolicy } from '../route/sidecar-routes.ts';
 import { usesSourceLabels } from '../route/source-labels.ts';
 import { wildcardAddress } from './address.ts';
