@@ -5,9 +5,8 @@
 // Mesh-external services get none: the chains exist to carry mesh mTLS between
 // workloads, and only in-mesh workloads terminate it.
 import type { EnvoyResource } from '../types.ts';
-import { ipv6Only } from '../common/interception.ts';
 import { memoPerPush } from '../common/push-memo.ts';
-import type { BuildContext } from './context.ts';
+import { outboundViewKey, type BuildContext } from './context.ts';
 import { buildSniDnatClusters } from './outbound.ts';
 
 /**
@@ -33,7 +32,7 @@ export function hasAutoPassthroughServer(ctx: BuildContext): boolean {
 export function sniDnatClusters(ctx: BuildContext): readonly EnvoyResource[] {
   if (!hasAutoPassthroughServer(ctx)) return [];
   const services = ctx.push.servicesFor(ctx.proxy);
-  const key = `sni-dnat-list|${ctx.family}|${ctx.proxy.namespace}|${ctx.proxy.clusterId}|${ipv6Only(ctx.proxy)}`;
+  const key = `sni-dnat-list|${outboundViewKey(ctx)}`;
   return memoPerPush(ctx.push, services, key, () => {
     const out: EnvoyResource[] = [];
     for (const service of services) {

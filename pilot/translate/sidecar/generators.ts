@@ -10,7 +10,7 @@ import {
   LISTENER,
   ROUTE_CONFIGURATION,
 } from '../common/type-urls.ts';
-import type { BuildContext } from '../cluster/context.ts';
+import { outboundViewKey, type BuildContext } from '../cluster/context.ts';
 import { buildInboundCluster, inboundPorts } from '../cluster/inbound.ts';
 import { buildOutboundClusters } from '../cluster/outbound.ts';
 import {
@@ -25,21 +25,12 @@ import {
   virtualInboundListener,
   virtualOutboundListener,
 } from '../listener/virtual.ts';
-import { interceptionNone, ipv6Only } from '../common/interception.ts';
+import { interceptionNone } from '../common/interception.ts';
 import { sidecarRouteConfiguration } from '../route/sidecar-routes.ts';
 import { credentialSecretGenerator } from '../router/credentials.ts';
 
 function context(push: PushContext, proxy: Proxy): BuildContext {
   return { push, proxy, family: 'sidecar' };
-}
-
-/**
- * What an outbound cluster depends on besides the push and the services the
- * proxy sees (buildOutboundClusters), and a ClusterLoadAssignment besides the
- * push and its name (loadAssignment): proxies alike in these share one list.
- */
-function outboundViewKey(ctx: BuildContext): string {
-  return `${ctx.family}|${ctx.proxy.namespace}|${ctx.proxy.clusterId}|${ipv6Only(ctx.proxy)}`;
 }
 
 /**
