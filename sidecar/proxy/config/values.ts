@@ -108,6 +108,25 @@ export function anyTypeName(v: unknown): string | undefined {
   return slash >= 0 ? t.slice(slash + 1) : t;
 }
 
+const TYPED_STRUCTS = new Set(['udpa.type.v1.TypedStruct', 'xds.type.v3.TypedStruct']);
+
+/** A typed_config's message type and fields, looking through udpa/xds TypedStruct as Envoy does. */
+export function resolveTypedConfig(typedConfig: unknown): {
+  typeName: string | undefined;
+  config: Obj;
+} {
+  const o = asObj(typedConfig) ?? {};
+  const name = anyTypeName(o);
+  if (name && TYPED_STRUCTS.has(name)) {
+    const inner = asString(o.type_url);
+    return {
+      typeName: inner?.slice(inner.lastIndexOf('/') + 1),
+      config: isObj(o.value) ? o.value : {},
+    };
+  }
+  return { typeName: name, config: o };
+}
+
 /** Bytes fields (direct_response inline_bytes, …) arrive as Buffer/Uint8Array or base64. */
 export function bytesValue(v: unknown): Buffer | undefined {
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);

@@ -3,6 +3,7 @@
 // TcpProxy as the terminal filter).
 import { Issues } from '../config/issues.ts';
 import {
+  resolveTypedConfig,
   anyTypeName,
   asArray,
   asObj,
@@ -22,7 +23,6 @@ import {
   isNetworkFilterType,
   type NetworkFilterSpec,
 } from './network-filters.ts';
-import { resolveTypedConfig } from '../tcp/metadata-exchange.ts';
 import type { DownstreamTlsSpec } from '../tls/context-spec.ts';
 import { compileDownstreamTransport } from '../tls/transport-socket.ts';
 

@@ -5,11 +5,10 @@
 // plane beside the cluster manager (which does not read `filters`) and kept on the
 // proxy's runtime (ProxyRuntime.clusterExchanges).
 import { Issues, resourceLines } from '../config/issues.ts';
-import { asArray, asObj, asString, type Obj } from '../config/values.ts';
+import { asArray, asObj, asString, resolveTypedConfig, type Obj } from '../config/values.ts';
 import {
   compileMetadataExchange,
   METADATA_EXCHANGE_TYPE,
-  resolveTypedConfig,
   type MetadataExchangeConfig,
 } from './metadata-exchange.ts';
 

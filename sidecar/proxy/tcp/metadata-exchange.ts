@@ -11,12 +11,11 @@
 // until `done`. What the metadata says is telemetry's business (TcpPeerExchange).
 import type net from 'node:net';
 import type { Issues } from '../config/issues.ts';
-import { asArray, asObj, asString, isObj, type Obj } from '../config/values.ts';
+import { asArray, asString, type Obj } from '../config/values.ts';
 import type { ProxyRuntime } from '../runtime.ts';
 import { MxParser, mxFrame } from './mx-wire.ts';
 
 export const METADATA_EXCHANGE_TYPE = 'envoy.tcp.metadataexchange.config.MetadataExchange';
-const TYPED_STRUCTS = new Set(['udpa.type.v1.TypedStruct', 'xds.type.v3.TypedStruct']);
 
 export interface MetadataExchangeConfig {
   /** The ALPN that means "the peer speaks MX" (Istio: istio-peer-exchange). */
@@ -29,24 +28,6 @@ export interface TcpPeerExchange {
   readonly payload: Buffer;
   /** The peer as telemetry wants it on RequestRecord.peer (null when it does not decode). */
   peerFrom(payload: Buffer): unknown;
-}
-
-/** A typed_config's message type and fields, looking through udpa/xds TypedStruct as Envoy does. */
-export function resolveTypedConfig(typedConfig: unknown): {
-  typeName: string | undefined;
-  config: Obj;
-} {
-  const o = asObj(typedConfig) ?? {};
-  const t = asString(o['@type']);
-  const name = t?.slice(t.lastIndexOf('/') + 1);
-  if (name && TYPED_STRUCTS.has(name)) {
-    const inner = asString(o.type_url);
-    return {
-      typeName: inner?.slice(inner.lastIndexOf('/') + 1),
-      config: isObj(o.value) ? o.value : {},
-    };
-  }
-  return { typeName: name, config: o };
 }
 
 export function compileMetadataExchange(c: Obj, issues: Issues): MetadataExchangeConfig {
