@@ -16,21 +16,28 @@ import { workloadFromPeerStruct, workloadToPeerStruct, type WorkloadInfo } from 
 export const PEER_METADATA_HEADER = 'x-envoy-peer-metadata';
 export const PEER_METADATA_ID_HEADER = 'x-envoy-peer-metadata-id';
 
-let structType: protobuf.Type | undefined;
+const wellKnown = new Map<string, protobuf.Type>();
 
-// protobufjs ships google/protobuf/struct.proto; no need to load the Envoy registry for it.
-function struct(): protobuf.Type {
-  if (!structType) {
-    const json = protobuf.common.get('google/protobuf/struct.proto');
+/**
+ * A google.protobuf type from the definitions protobufjs ships (struct.proto,
+ * any.proto): telemetry needs no Envoy registry for them.
+ */
+export function wellKnownType(file: string, name: string): protobuf.Type {
+  let t = wellKnown.get(name);
+  if (!t) {
+    const json = protobuf.common.get(`google/protobuf/${file}`);
     if (!json)
       throw new TelemetryError(
         'PETREL_TELEMETRY_CONFIG',
-        'protobufjs lacks google/protobuf/struct.proto',
+        `protobufjs lacks google/protobuf/${file}`,
       );
-    structType = protobuf.Root.fromJSON(json).lookupType('google.protobuf.Struct');
+    t = protobuf.Root.fromJSON(json).lookupType(name);
+    wellKnown.set(name, t);
   }
-  return structType;
+  return t;
 }
+
+const struct = (): protobuf.Type => wellKnownType('struct.proto', 'google.protobuf.Struct');
 
 type PbValue = Record<string, unknown>;
 

@@ -4,7 +4,7 @@
 // `x-envoy-peer-metadata` (the same workload fields as the HTTP exchange's header)
 // and `x-envoy-peer-metadata-id` (the node id), as istio/proxy's filter writes it,
 // so a real istio-proxy on the other end reads ours and we read its.
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import type { TcpPeerExchange } from '../proxy/tcp/metadata-exchange.ts';
 import { errorLine, TelemetryError } from './errors.ts';
 import {
@@ -12,26 +12,13 @@ import {
   encodePeerMetadata,
   PEER_METADATA_HEADER,
   PEER_METADATA_ID_HEADER,
+  wellKnownType,
 } from './peer-metadata.ts';
 import { workloadFromPeerStruct, workloadToPeerStruct, type WorkloadInfo } from './workload.ts';
 
 export const STRUCT_TYPE_URL = 'type.googleapis.com/google.protobuf.Struct';
 
-let anyType: protobuf.Type | undefined;
-
-// protobufjs ships google/protobuf/any.proto; the Envoy registry is not needed for it.
-function any(): protobuf.Type {
-  if (!anyType) {
-    const json = protobuf.common.get('google/protobuf/any.proto');
-    if (!json)
-      throw new TelemetryError(
-        'PETREL_TELEMETRY_CONFIG',
-        'protobufjs lacks google/protobuf/any.proto',
-      );
-    anyType = protobuf.Root.fromJSON(json).lookupType('google.protobuf.Any');
-  }
-  return anyType;
-}
+const any = (): protobuf.Type => wellKnownType('any.proto', 'google.protobuf.Any');
 
 /** The Any bytes one proxy sends about itself. */
 export function encodeTcpPeerPayload(nodeId: string, local: WorkloadInfo): Buffer {
