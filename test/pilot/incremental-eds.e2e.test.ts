@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPilot, type RunningPilot } from '../../pilot/main.ts';
 import { workloadsYaml } from '../support/echo/mesh-yaml.ts';
+import { metricValue } from '../support/mesh/two-hop-telemetry.ts';
 import { AdsStream, CLUSTER_TYPE, ENDPOINT_TYPE, decodeResources, node } from './xds/fixtures.ts';
 
 const A = 'outbound|7070||a.default.svc.cluster.local';
@@ -54,11 +55,8 @@ function writeA(subsets: string[]): void {
   );
 }
 
-async function metric(name: string, type: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${pilot.monitoringPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{type="${type}"}`));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
+const metric = (name: string, type: string): Promise<number> =>
+  metricValue(`http://127.0.0.1:${pilot.monitoringPort}/metrics`, name, { type });
 
 type Response = Record<string, any>;
 

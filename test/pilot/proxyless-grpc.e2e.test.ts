@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPilot, type RunningPilot } from '../../pilot/main.ts';
 import { startEchoServer, type EchoServer } from '../support/echo/echo-server.ts';
+import { metricValue } from '../support/mesh/two-hop-telemetry.ts';
 import { proxylessEchoClient, type ProxylessEchoClient } from '../support/echo/proxyless-client.ts';
 import {
   ECHO_ROUTES,
@@ -30,12 +31,6 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number): Pro
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
-}
-
-async function metric(series: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${pilot.monitoringPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.split(' ').pop()) : 0;
 }
 
 beforeAll(async () => {
@@ -128,7 +123,10 @@ describe('proxyless gRPC through pilot-served xDS', () => {
     backends.push(moved);
     const slice = (port: number) => `ports: [{ name: grpc, port: ${port}, protocol: TCP }]`;
     expect(workloads).toContain(slice(backends[2]!.port));
-    const cdsPushes = () => metric('pilot_xds_pushes{type="cds"}');
+    const cdsPushes = () =>
+      metricValue(`http://127.0.0.1:${pilot.monitoringPort}/metrics`, 'pilot_xds_pushes', {
+        type: 'cds',
+      });
     const before = await cdsPushes();
     // echo-v3's slice now points at another server; the pods are unchanged.
     writeFileSync(

@@ -2,7 +2,6 @@
 // any error about it), stopped with SIGTERM then SIGKILL, and never left behind
 // when the test process exits early.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 
 const TAIL_LINES = 40;
 const running = new Set<ChildProcess>();
@@ -71,22 +70,8 @@ export function startProcess(
   };
 }
 
-/**
- * A port that was free a moment ago. Peers that cannot listen on port 0 and report
- * the port they got (etcd, kube-apiserver) need one chosen for them; the small
- * race with another process is handled by the caller retrying on "address in use".
- */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// A port free right now, for a process or server told its port before it binds.
+export { freePort } from '../../../bench/support/free-port.ts';
 
 /** Polls `probe` until it returns true; fails early with the peer's output if the peer exits. */
 export async function waitUntilReady(

@@ -1,7 +1,6 @@
 // A real pilot in file mode over `configDir` and Petrel's gateway proxy (router role,
 // labels istio=ingressgateway) configured only by it, in this process: the setup the
 // gateway end-to-end tests share. Resolves once the gateway reports ready.
-import { createServer, type AddressInfo } from 'node:net';
 import { startPilot, type RunningPilot } from '../../../pilot/main.ts';
 import type { MeshConfig } from '../../../pilot/model/types.ts';
 import type { Agent } from '../../../sidecar/agent/agent.ts';
@@ -15,14 +14,8 @@ export interface GatewayUnderPilot {
   stop(): Promise<void>;
 }
 
-/** A port free right now, for a Gateway server the test writes before the proxy binds it. */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, host, r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+// A port free right now, for a process or server told its port before it binds.
+export { freePort } from '../../../bench/support/free-port.ts';
 
 export async function startGatewayUnderPilot(
   configDir: string,

@@ -266,3 +266,15 @@ export async function scrape(url: string): Promise<Sample[]> {
   if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
   return parsePrometheus(await res.text());
 }
+
+/** One counter from a /metrics endpoint: the sample named `name` with every given label; 0 when absent. */
+export async function metricValue(
+  url: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const sample = (await scrape(url)).find(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
+  return sample?.value ?? 0;
+}

@@ -2,7 +2,6 @@
 // (pilot/translate/security) → a real Petrel proxy listener in front of a real
 // backend. The peer's mTLS identity is stubbed through the telemetry hook, which
 // runs before the filters, from an `x-test-peer` request header.
-import { createServer, type AddressInfo } from 'node:net';
 import { parseAllDocuments } from 'yaml';
 import type { ConfigObject } from '../../../../api/config/object.ts';
 import { validateConfig } from '../../../../api/istio/validate.ts';
@@ -21,13 +20,8 @@ import { httpListener, ROUTER, startProxy, staticCluster } from '../support/envo
 
 type Obj = Record<string, unknown>;
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+// A port free right now, for a process or server told its port before it binds.
+export { freePort } from '../../../../bench/support/free-port.ts';
 
 /** Validated config objects from YAML documents; a fixture Petrel rejects fails the test. */
 export function policies(yaml: string): ConfigObject[] {
