@@ -2,26 +2,12 @@
 // phase's time window (the scenario records them on the monotonic clock that
 // V8 stamps profiles with) and summarised by stage and function.
 import type { Profile, SelfTime } from '../support/cpu-profile.ts';
-import { shorten, summarise } from '../support/cpu-profile.ts';
+import { shorten, sliceProfile, summarise } from '../support/cpu-profile.ts';
 
 export interface PhaseWindow {
   name: string;
   fromUs: number;
   toUs: number;
-}
-
-/** The samples of `profile` taken within [fromUs, toUs). */
-export function sliceProfile(profile: Profile, fromUs: number, toUs: number): Profile {
-  const samples: number[] = [];
-  const timeDeltas: number[] = [];
-  let t = profile.startTime;
-  for (let i = 0; i < profile.samples.length; i++) {
-    t += profile.timeDeltas[i] ?? 0;
-    if (t < fromUs || t >= toUs) continue;
-    samples.push(profile.samples[i]!);
-    timeDeltas.push(profile.timeDeltas[i] ?? 0);
-  }
-  return { ...profile, startTime: fromUs, endTime: toUs, samples, timeDeltas };
 }
 
 function rows(list: SelfTime[], top: number): string[] {

@@ -4,7 +4,7 @@
 // part wins; frames of no part, like V8 builtins, count for their caller).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { busyTimeBy, parentsOf, summarise } from '../support/cpu-profile.ts';
+import { busyTimeBy, parentsOf, sliceProfile, summarise } from '../support/cpu-profile.ts';
 import type { Profile, SelfTime } from '../support/cpu-profile.ts';
 
 const REPO_URL = new URL('../../', import.meta.url).href;
@@ -51,17 +51,7 @@ export function byPart(profile: Profile): SelfTime[] {
 
 /** Only the samples of the last `seconds` of the profile (the measured run; start-up and config loading fall before it). */
 export function lastWindow(profile: Profile, seconds: number): Profile {
-  const from = profile.endTime - seconds * 1e6;
-  let t = profile.startTime;
-  const samples: number[] = [];
-  const timeDeltas: number[] = [];
-  for (let i = 0; i < profile.samples.length; i++) {
-    t += profile.timeDeltas[i] ?? 0;
-    if (t < from) continue;
-    samples.push(profile.samples[i]!);
-    timeDeltas.push(profile.timeDeltas[i] ?? 0);
-  }
-  return { ...profile, startTime: Math.max(from, profile.startTime), samples, timeDeltas };
+  return sliceProfile(profile, profile.endTime - seconds * 1e6, Infinity);
 }
 
 /**

@@ -24,6 +24,26 @@ export interface SelfTime {
   share: number;
 }
 
+/** The samples of `profile` taken within [fromUs, toUs). */
+export function sliceProfile(profile: Profile, fromUs: number, toUs: number): Profile {
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < fromUs || t >= toUs) continue;
+    samples.push(profile.samples[i]!);
+    timeDeltas.push(profile.timeDeltas[i] ?? 0);
+  }
+  return {
+    ...profile,
+    startTime: Math.max(fromUs, profile.startTime),
+    endTime: Math.min(toUs, profile.endTime),
+    samples,
+    timeDeltas,
+  };
+}
+
 /** Each node's caller: V8 lists children only. */
 export function parentsOf(profile: Profile): Map<number, number> {
   const parent = new Map<number, number>();
