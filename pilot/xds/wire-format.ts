@@ -1,6 +1,8 @@
 // Protobuf framing for the responses wire.ts assembles: sizes and a writer of
-// length-delimited fields, varints and pre-encoded Anys. Written by hand: no
-// library frames bytes that are already encoded without re-encoding them.
+// length-delimited fields, varints and pre-encoded Anys. Written by hand although
+// protobufjs's Writer can frame encoded bytes too: it grows a chain of chunks and
+// copies them once more at finish(), while sizes known up front let a response be
+// written once into one buffer of its exact size.
 import type { EncodedAny } from './encode.ts';
 
 const LENGTH_DELIMITED = 2;
